@@ -1,0 +1,162 @@
+package io.dspysuite.localstack.suite;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import io.dspysuite.localstack.infra.KafkaBroker;
+import io.dspysuite.localstack.infra.PostgresServer;
+import io.dspysuite.localstack.process.HealthProbe;
+import io.dspysuite.localstack.process.SupervisedProcess;
+
+/**
+ * The whole suite on one machine, from real parts: PostgreSQL and a Kafka broker in this JVM, and the three services
+ * as supervised child processes, started in dependency order, each awaited until healthy. Used by {@code suite run}
+ * and by the end-to-end tests.
+ */
+public final class Suite implements AutoCloseable {
+
+    private static final Duration PYTHON_START_TIMEOUT = Duration.ofMinutes(3);
+    private static final Duration JAVA_START_TIMEOUT = Duration.ofMinutes(2);
+
+    private final SuiteConfig config;
+    private final Consumer<String> reporter;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final Map<String, SupervisedProcess> services = new HashMap<>();
+    private PostgresServer postgres;
+    private KafkaBroker kafka;
+
+    private Suite(SuiteConfig config, Consumer<String> reporter) {
+        this.config = config;
+        this.reporter = reporter;
+    }
+
+    /** Starts everything and returns once every part is healthy; on failure, stops what it started. */
+    public static Suite start(SuiteConfig config, Consumer<String> reporter) {
+        Suite suite = new Suite(config, reporter);
+        try {
+            suite.startAll();
+            return suite;
+        } catch (RuntimeException e) {
+            suite.close();
+            throw e;
+        }
+    }
+
+    private void startAll() {
+        requireFile(config.gatewayJar(), "build the services first (mvn package)");
+        requireFile(config.orchestrationJar(), "build the services first (mvn package)");
+        requireFile(config.python(), "set up the Python environment first (./suite setup)");
+
+        reporter.accept("starting PostgreSQL on port " + config.postgresPort());
+        postgres = PostgresServer.start(config.postgresPort(), config.dataDir().resolve("postgres"));
+        started.add(postgres);
+
+        reporter.accept("starting Kafka (KRaft) on port " + config.kafkaPort());
+        kafka = KafkaBroker.start(config.kafkaPort(), config.dataDir().resolve("kafka"));
+        started.add(kafka);
+        kafka.createSuiteTopics();
+
+        SupervisedProcess python = startService("dspy-python-service",
+                List.of(config.python().toString(), "-m", "dspy_service"), pythonEnv(), config.pythonProject());
+        HealthProbe.await("dspy-python-service", HealthProbe.tcp(config.dspyPort()), PYTHON_START_TIMEOUT, python);
+
+        SupervisedProcess orchestration = startService("orchestration-service",
+                javaCommand(config.orchestrationJar()), orchestrationEnv(), config.repoRoot());
+        HealthProbe.await("orchestration-service",
+                HealthProbe.http200("http://localhost:" + config.orchestrationPort() + "/q/health/ready"),
+                JAVA_START_TIMEOUT, orchestration);
+
+        SupervisedProcess gateway = startService("gateway-service", javaCommand(config.gatewayJar()), gatewayEnv(),
+                config.repoRoot());
+        HealthProbe.await("gateway-service", HealthProbe.http200(config.gatewayUrl() + "/q/health/ready"),
+                JAVA_START_TIMEOUT, gateway);
+    }
+
+    private SupervisedProcess startService(String name, List<String> command, Map<String, String> env, Path dir) {
+        reporter.accept("starting " + name + " (log: " + config.logDir().resolve(name + ".log") + ")");
+        SupervisedProcess process = new SupervisedProcess(name, command, env, dir,
+                config.logDir().resolve(name + ".log"), reporter);
+        process.start();
+        started.add(process);
+        services.put(name, process);
+        return process;
+    }
+
+    private Map<String, String> pythonEnv() {
+        Map<String, String> env = new HashMap<>();
+        env.put("DSPY_SERVICE_HOST", "127.0.0.1");
+        env.put("DSPY_SERVICE_PORT", String.valueOf(config.dspyPort()));
+        env.put("PYTHONUNBUFFERED", "1");
+        return env;
+    }
+
+    private Map<String, String> orchestrationEnv() {
+        Map<String, String> env = commonJavaEnv(config.orchestrationPort());
+        env.put("QUARKUS_GRPC_CLIENTS_DSPY_HOST", "localhost");
+        env.put("QUARKUS_GRPC_CLIENTS_DSPY_PORT", String.valueOf(config.dspyPort()));
+        return env;
+    }
+
+    private Map<String, String> gatewayEnv() {
+        Map<String, String> env = commonJavaEnv(config.gatewayPort());
+        env.put("DSPY_SUITE_API_KEY", config.apiKey());
+        return env;
+    }
+
+    private Map<String, String> commonJavaEnv(int httpPort) {
+        Map<String, String> env = new HashMap<>();
+        env.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
+        env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+        env.put("QUARKUS_DATASOURCE_REACTIVE_URL", postgres.reactiveUrl());
+        env.put("QUARKUS_DATASOURCE_JDBC_URL", postgres.jdbcUrl());
+        env.put("QUARKUS_DATASOURCE_USERNAME", PostgresServer.USER);
+        env.put("QUARKUS_DATASOURCE_PASSWORD", PostgresServer.PASSWORD);
+        return env;
+    }
+
+    private static List<String> javaCommand(Path jar) {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        // Two cores are shared by five processes locally: a small heap and the serial collector keep them polite.
+        return List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString());
+    }
+
+    private static void requireFile(Path file, String hint) {
+        if (!Files.exists(file)) {
+            throw new IllegalStateException(file + " is missing: " + hint);
+        }
+    }
+
+    public SuiteConfig config() {
+        return config;
+    }
+
+    public String kafkaBootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public Map<String, SupervisedProcess> services() {
+        return Collections.unmodifiableMap(services);
+    }
+
+    /** Stops everything in reverse order of start. */
+    @Override
+    public void close() {
+        List<AutoCloseable> reversed = new ArrayList<>(started);
+        Collections.reverse(reversed);
+        for (AutoCloseable part : reversed) {
+            try {
+                part.close();
+            } catch (Exception e) {
+                reporter.accept("stopping " + part + " failed: " + e);
+            }
+        }
+        started.clear();
+    }
+}

@@ -1,0 +1,49 @@
+package io.dspysuite.systemtests;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.UUID;
+
+import io.dspysuite.localstack.infra.FreePorts;
+import io.dspysuite.localstack.suite.Suite;
+import io.dspysuite.localstack.suite.SuiteConfig;
+
+/**
+ * The real suite, started once for all end-to-end test classes of this JVM on free ports with fresh data, exactly as
+ * {@code ./suite run} starts it. Stopped when the JVM exits.
+ */
+final class RunningSuite {
+
+    private static Suite suite;
+
+    private RunningSuite() {
+    }
+
+    static synchronized Suite get() {
+        if (suite == null) {
+            suite = Suite.start(config(), line -> System.out.println("[e2e] " + line));
+            Runtime.getRuntime().addShutdownHook(new Thread(suite::close, "e2e-suite-stop"));
+        }
+        return suite;
+    }
+
+    private static SuiteConfig config() {
+        String python = System.getenv("DSPY_SUITE_PYTHON");
+        if (python == null || python.isBlank()) {
+            throw new IllegalStateException("DSPY_SUITE_PYTHON is not set: run the end-to-end tests with ./suite test");
+        }
+        try {
+            Path dataDir = Files.createTempDirectory("dspy-suite-e2e");
+            return new SuiteConfig(
+                    Path.of(System.getProperty("dspy-suite.root", "..")).toAbsolutePath().normalize(),
+                    Path.of(python), dataDir,
+                    Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).toAbsolutePath(),
+                    FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(),
+                    "dsk_e2e_" + UUID.randomUUID().toString().replace("-", ""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
