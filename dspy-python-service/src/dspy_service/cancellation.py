@@ -1,0 +1,42 @@
+"""Cooperative cancellation of a running task: the gRPC handler sets the token, DSPy code checks it between LM calls."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class TaskCancelledError(Exception):
+    """The caller cancelled the task; raised at the next cancellation check inside the worker thread."""
+
+
+class CancelToken:
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+_current: contextvars.ContextVar[CancelToken | None] = contextvars.ContextVar("dspy_service_cancel", default=None)
+
+
+@contextmanager
+def cancellation_scope(token: CancelToken) -> Iterator[CancelToken]:
+    reset = _current.set(token)
+    try:
+        yield token
+    finally:
+        _current.reset(reset)
+
+
+def raise_if_cancelled() -> None:
+    token = _current.get()
+    if token is not None and token.cancelled:
+        raise TaskCancelledError("the task was cancelled")

@@ -1,0 +1,1 @@
+"""Language models: the local llama.cpp model with grammar-constrained decoding, and LiteLLM-served models."""

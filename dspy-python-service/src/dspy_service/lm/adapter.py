@@ -1,0 +1,51 @@
+"""A ChatAdapter that hands the signature's output fields to a local LM so it can constrain its decoding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dspy
+
+from dspy_service.cancellation import raise_if_cancelled
+from dspy_service.lm.grammar import output_spec
+from dspy_service.lm.llamacpp import OUTPUT_SPEC_KWARG, LlamaCppLM
+
+
+class SignatureConstrainedChatAdapter(dspy.ChatAdapter):
+    """DSPy's ChatAdapter, plus two things:
+
+    * when the LM is a :class:`LlamaCppLM`, the predictor's output fields (in signature order, so ChainOfThought's
+      ``reasoning`` comes first) travel in the LM kwargs and the LM turns them into a grammar that only admits the
+      ChatAdapter's ``[[ ## field ## ]]`` output format;
+    * before every LM call it checks whether the task was cancelled, so multi-call programs stop between calls.
+    """
+
+    def _constrained_kwargs(
+        self, lm: Any, lm_kwargs: dict[str, Any], signature: type[dspy.Signature]
+    ) -> dict[str, Any]:
+        raise_if_cancelled()
+        if isinstance(lm, LlamaCppLM):
+            return {**lm_kwargs, OUTPUT_SPEC_KWARG: output_spec(signature.output_fields)}
+        return lm_kwargs
+
+    def __call__(
+        self,
+        lm: dspy.BaseLM,
+        lm_kwargs: dict[str, Any],
+        signature: type[dspy.Signature],
+        demos: list[dict[str, Any]],
+        inputs: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        kwargs = self._constrained_kwargs(lm, lm_kwargs, signature)
+        return super().__call__(lm, kwargs, signature, demos, inputs)
+
+    async def acall(
+        self,
+        lm: dspy.BaseLM,
+        lm_kwargs: dict[str, Any],
+        signature: type[dspy.Signature],
+        demos: list[dict[str, Any]],
+        inputs: dict[str, Any],
+    ) -> list[dict[str, Any]]:
+        kwargs = self._constrained_kwargs(lm, lm_kwargs, signature)
+        return await super().acall(lm, kwargs, signature, demos, inputs)
