@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import dspy
@@ -36,6 +37,35 @@ class DummyLMProvider:
 
     def warm_up(self) -> None:
         self.warmed_up = True
+
+
+class FactoryLMProvider:
+    """An LMProvider whose LM comes from a factory (called on every resolve: each task gets its own LM)."""
+
+    default_model = "dummy"
+    models = ("dummy",)
+
+    def __init__(self, factory: Callable[[], dspy.BaseLM]) -> None:
+        self.factory = factory
+
+    def resolve(self, model: str | None) -> ResolvedLM:
+        if (model or self.default_model) not in self.models:
+            raise ServiceError(INVALID_PROGRAM, f"model {model!r} is not in the service's allow-list")
+        return ResolvedLM(self.default_model, self.factory(), SignatureConstrainedChatAdapter())
+
+    def warm_up(self) -> None:
+        pass
+
+
+@asynccontextmanager
+async def serve_stub(provider: Any, settings: Settings | None = None) -> AsyncIterator[pb_grpc.DspyServiceStub]:
+    """A server with ``provider`` and a stub connected to it, for tests that bring their own LM."""
+    running = await start_server(settings or Settings(host="127.0.0.1", port=0, workers=4), provider)
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as ch:
+            yield pb_grpc.DspyServiceStub(ch)
+    finally:
+        await running.stop(0.5)
 
 
 DUMMY_ANSWERS: dict[str, dict[str, Any]] = {

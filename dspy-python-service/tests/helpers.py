@@ -48,3 +48,32 @@ def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:
         if detail.Unpack(info):
             return info
     raise AssertionError("no ErrorInfo among the status details")
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    message = struct_pb2.Struct()
+    message.update(values)
+    return message
+
+
+def named_request(
+    name: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    kind: int = pb.TASK_KIND_PREDICT,
+    state_json: str = "",
+    task_id: str = "task-1",
+    **extra: Any,
+) -> pb.ExecuteRequest:
+    return pb.ExecuteRequest(
+        task_id=task_id,
+        kind=kind,
+        program=pb.ProgramSpec(named=pb.NamedProgramRef(name=name, version="latest"), program_state_json=state_json),
+        inputs=struct(inputs or {}),
+        attempt=1,
+        **extra,
+    )
+
+
+async def collect(call: Any) -> list[pb.ExecuteUpdate]:
+    return [update async for update in call]

@@ -138,3 +138,23 @@ def test_grammar_texts_parse_back_with_dspy() -> None:
     )
     parsed = ChatAdapter().parse(sig, completion)
     assert parsed == {"n": 0, "x": 12.5, "ok": False, "label": "no", "tags": ["a", "b"], "flags": [True, False]}
+
+
+def test_object_values_for_tool_arguments(llama) -> None:
+    from typing import Any
+
+    spec = (
+        ("next_tool_name", value_spec(Literal["calculator", "finish"])),
+        ("next_tool_args", value_spec(dict[str, Any])),
+    )
+    grammar = build_grammar(spec, 2000).text
+    assert grammar_compiles(llama, grammar)
+
+    def text(args: str) -> str:
+        return f"[[ ## next_tool_name ## ]]\ncalculator\n\n[[ ## next_tool_args ## ]]\n{args}\n\n[[ ## completed ## ]]"
+
+    assert grammar_accepts(llama, grammar, text('{"expression": "6*7"}'))
+    assert grammar_accepts(llama, grammar, text('{"query": "penicillin", "k": 3, "exact": true}'))
+    assert grammar_accepts(llama, grammar, text("{}"))
+    assert not grammar_accepts(llama, grammar, text("{expression: 1}"))
+    assert not grammar_accepts(llama, grammar, text('{"a": {"nested": 1}}'))

@@ -33,8 +33,20 @@ async def test_chain_of_thought(local_stub) -> None:
             request("question -> answer", {"question": "What is the capital of France?"}, module="chain_of_thought")
         )
     ]
-    assert [u.WhichOneof("update") for u in updates] == ["status", "result"]
+    kinds = [u.WhichOneof("update") for u in updates]
+    assert kinds[0] == "status"
+    assert kinds[-1] == "result"
+    # The output fields streamed as chunks before the result; concatenated, they are the fields' text.
+    chunks = [u.chunk for u in updates if u.WhichOneof("update") == "chunk"]
+    assert len(chunks) >= 2
+    assert set(kinds[1:-1]) == {"chunk"}
+    streamed: dict[str, str] = {}
+    for chunk in chunks:
+        streamed[chunk.field] = streamed.get(chunk.field, "") + chunk.text
+    assert [c.field for c in chunks if c.last] == ["reasoning", "answer"]
     outputs = updates[-1].result.outputs
+    assert streamed["answer"].strip() == outputs["answer"]
+    assert streamed["reasoning"].strip() == outputs["reasoning"]
     assert set(outputs.keys()) == {"reasoning", "answer"}
     assert outputs["reasoning"].strip()
     assert outputs["answer"].strip()
@@ -83,3 +95,14 @@ async def test_prompt_beyond_context_is_invalid_inputs(local_stub) -> None:
         await local_stub.Predict(request(inputs={"question": "word " * 5000}))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_info(raised.value).reason == "INVALID_INPUTS"
+
+
+async def test_react_with_the_calculator(local_stub) -> None:
+    """ReAct on the local model: tool names and arguments are grammar-constrained, so the run always completes."""
+    req = request("question -> answer", {"question": "What is 6 times 7? Use the calculator."}, module="react")
+    req.program.ad_hoc.module_options.tools.append("calculator")
+    req.program.ad_hoc.module_options.max_iters = 2
+    result = await local_stub.Predict(req)
+    assert isinstance(result.outputs["answer"], str)
+    assert result.outputs["answer"].strip()
+    assert 2 <= result.usage.lm_calls <= 3

@@ -82,8 +82,8 @@ async def test_allowed_model_option(stub) -> None:
         (request(inputs={"question": "x" * (256 * 1024 + 1)}), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_INPUTS"),
         (request(options={"temperature": 9}), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_INPUTS"),
         (request(options={"top_k": 3}), grpc.StatusCode.INVALID_ARGUMENT, "INVALID_INPUTS"),
+        (request(kind=99), grpc.StatusCode.UNIMPLEMENTED, "UNSUPPORTED_KIND"),
         (request(kind=pb.TASK_KIND_EVALUATE), grpc.StatusCode.UNIMPLEMENTED, "UNSUPPORTED_KIND"),
-        (request(kind=pb.TASK_KIND_OPTIMIZE), grpc.StatusCode.UNIMPLEMENTED, "UNSUPPORTED_KIND"),
     ],
 )
 async def test_errors_carry_status_and_error_info(stub, req: pb.ExecuteRequest, code, reason: str) -> None:
@@ -113,12 +113,13 @@ async def test_unsupported_kind_streams_no_status(stub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await consume()
     assert received == []
-    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_info(raised.value).reason == "INVALID_INPUTS"
 
 
 async def test_named_program_is_unknown(stub) -> None:
     req = pb.ExecuteRequest(
-        task_id="t", kind=pb.TASK_KIND_PREDICT, program=pb.ProgramSpec(named=pb.NamedProgramRef(name="qa"))
+        task_id="t", kind=pb.TASK_KIND_PREDICT, program=pb.ProgramSpec(named=pb.NamedProgramRef(name="nope"))
     )
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.Predict(req)

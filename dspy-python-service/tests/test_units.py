@@ -147,7 +147,7 @@ class TestOptions:
 class TestConfig:
     def test_defaults(self) -> None:
         settings = Settings.from_env({})
-        assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 50051, 4)
+        assert (settings.host, settings.port, settings.workers) == ("127.0.0.1", 50051, 32)
         assert settings.lm.default_model == "local/smollm2-135m-instruct"
         assert settings.lm.permitted_models == ("local/smollm2-135m-instruct",)
 
@@ -210,7 +210,7 @@ class TestErrors:
         ("exc", "reason", "code", "retryable"),
         [
             (dspy.LMRateLimitError("slow down"), "LM_RATE_LIMITED", grpc.StatusCode.RESOURCE_EXHAUSTED, True),
-            (dspy.LMTimeoutError("late"), "LM_UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, True),
+            (dspy.LMTimeoutError("late"), "LM_TIMEOUT", grpc.StatusCode.UNAVAILABLE, True),
             (dspy.LMServerError("503"), "LM_UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, True),
             (dspy.LMTransportError("reset"), "LM_UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, True),
             (ConnectionRefusedError(), "LM_UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, True),

@@ -36,7 +36,22 @@ def cancellation_scope(token: CancelToken) -> Iterator[CancelToken]:
         _current.reset(reset)
 
 
-def raise_if_cancelled() -> None:
+# The same token travels in the DSPy settings of the task (``dspy.context(**{CANCEL_SETTING: token})``): DSPy copies its
+# settings into the threads of its parallel executor (Evaluate, optimizers), which plain context variables miss.
+CANCEL_SETTING = "dspy_service_cancel"
+
+
+def current_token() -> CancelToken | None:
     token = _current.get()
+    if token is not None:
+        return token
+    import dspy
+
+    found = dspy.settings.get(CANCEL_SETTING)
+    return found if isinstance(found, CancelToken) else None
+
+
+def raise_if_cancelled() -> None:
+    token = current_token()
     if token is not None and token.cancelled:
         raise TaskCancelledError("the task was cancelled")

@@ -84,7 +84,10 @@ class LMSettings:
 class Settings:
     host: str = "127.0.0.1"
     port: int = 50051
-    workers: int = 4
+    workers: int = 32
+    optimize_workers: int = 2
+    cache_dir: str | None = None
+    cache_ttl_hours: float = 24.0
     grace_seconds: float = 10.0
     log_level: str = "INFO"
     lm: LMSettings = field(default_factory=LMSettings)
@@ -110,7 +113,11 @@ class Settings:
         return cls(
             host=_get(env, "DSPY_SERVICE_HOST") or "127.0.0.1",
             port=_int(env, "DSPY_SERVICE_PORT", 50051, minimum=0) or 0,
-            workers=_int(env, "DSPY_SERVICE_WORKERS", 4) or 4,
+            workers=_int(env, "DSPY_SERVICE_WORKERS", 32) or 32,
+            optimize_workers=_int(env, "DSPY_SERVICE_OPTIMIZE_WORKERS", 2) or 2,
+            cache_dir=_get(env, "DSPY_SERVICE_CACHE_DIR")
+            or os.path.join(os.path.expanduser("~"), ".cache", "dspy-suite", "optimization-calls"),
+            cache_ttl_hours=_float(env, "DSPY_SERVICE_CACHE_TTL_HOURS", 24.0) or 24.0,
             grace_seconds=_float(env, "DSPY_SERVICE_GRACE_SECONDS", 10.0) or 0.0,
             log_level=(_get(env, "DSPY_SERVICE_LOG_LEVEL") or "INFO").upper(),
             lm=lm,

@@ -39,6 +39,10 @@ LM_UNAVAILABLE = ErrorKind("LM_UNAVAILABLE", grpc.StatusCode.UNAVAILABLE, True)
 OUTPUT_PARSE_FAILED = ErrorKind("OUTPUT_PARSE_FAILED", grpc.StatusCode.ABORTED, True)
 DEADLINE_EXCEEDED = ErrorKind("DEADLINE_EXCEEDED", grpc.StatusCode.DEADLINE_EXCEEDED, True)
 CANCELLED = ErrorKind("CANCELLED", grpc.StatusCode.CANCELLED, False)
+# The LM did not answer in time (its own timeout, not the caller's deadline): a new attempt may succeed.
+LM_TIMEOUT = ErrorKind("LM_TIMEOUT", grpc.StatusCode.UNAVAILABLE, True)
+# A tool could not be run at all (e.g. the caller's tool channel closed); a new attempt may succeed.
+TOOL_FAILED = ErrorKind("TOOL_FAILED", grpc.StatusCode.ABORTED, True)
 INTERNAL = ErrorKind("INTERNAL", grpc.StatusCode.INTERNAL, False)
 
 
@@ -103,7 +107,7 @@ def classify(exc: BaseException) -> ServiceError:
     if isinstance(exc, dspy.ContextWindowExceededError):
         return ServiceError(INVALID_INPUTS, "the prompt does not fit the model's context window")
     if isinstance(exc, dspy.LMTimeoutError):
-        return ServiceError(LM_UNAVAILABLE, "the LM request timed out")
+        return ServiceError(LM_TIMEOUT, "the LM request timed out")
     if isinstance(exc, dspy.LMServerError | dspy.LMTransportError | dspy.LMLockTimeoutError):
         return ServiceError(LM_UNAVAILABLE, "the LM is unavailable")
     if isinstance(exc, dspy.LMUnsupportedModelError):
@@ -119,7 +123,9 @@ def classify(exc: BaseException) -> ServiceError:
     litellm_error = _classify_litellm(exc)
     if litellm_error is not None:
         return litellm_error
-    if isinstance(exc, TimeoutError | ConnectionError):
+    if isinstance(exc, TimeoutError):
+        return ServiceError(LM_TIMEOUT, "the LM request timed out")
+    if isinstance(exc, ConnectionError):
         return ServiceError(LM_UNAVAILABLE, "the LM is unavailable")
 
     logger.error(
@@ -139,6 +145,8 @@ def _classify_litellm(exc: BaseException) -> ServiceError | None:
         return ServiceError(LM_RATE_LIMITED, "the LM provider rate-limited the request")
     if name == "ContextWindowExceededError":
         return ServiceError(INVALID_INPUTS, "the prompt does not fit the model's context window")
-    if name in {"Timeout", "APIConnectionError", "ServiceUnavailableError", "InternalServerError", "BadGatewayError"}:
+    if name == "Timeout":
+        return ServiceError(LM_TIMEOUT, "the LM request timed out")
+    if name in {"APIConnectionError", "ServiceUnavailableError", "InternalServerError", "BadGatewayError"}:
         return ServiceError(LM_UNAVAILABLE, "the LM is unavailable")
     return None

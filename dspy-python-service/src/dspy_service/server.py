@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -44,8 +46,16 @@ class RunningServer:
 
 async def start_server(settings: Settings, lm_provider: LMProvider, *, warm_up: bool = True) -> RunningServer:
     """Bind and start the server. Health reports NOT_SERVING until the default LM is warmed up, then SERVING."""
+    # DSPy's optimizers draw tqdm progress bars on stderr; the service reports progress through the contract instead.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     configure_dspy_runtime()
-    runner = TaskRunner(lm_provider, workers=settings.workers)
+    runner = TaskRunner(
+        lm_provider,
+        workers=settings.workers,
+        optimize_workers=settings.optimize_workers,
+        cache_dir=Path(settings.cache_dir) if settings.cache_dir else None,
+        cache_ttl_seconds=settings.cache_ttl_hours * 3600,
+    )
     server = grpc.aio.server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

@@ -200,3 +200,122 @@ def build_signature(signature: str, instructions: str = "") -> type[dspy.Signatu
         return dspy.Signature(fields, instructions.strip() or None)
     except (TypeError, ValueError) as exc:
         raise SignatureError("the signature was rejected by DSPy") from exc
+
+
+# --- Structured signatures (fields given one by one, with descriptions) ---------------------------------------------
+
+FIELD_TYPES: tuple[str, ...] = (
+    "str",
+    "int",
+    "float",
+    "bool",
+    "list[str]",
+    "list[int]",
+    "list[float]",
+    "list[bool]",
+    "enum",
+)
+MAX_DESCRIPTION_BYTES = 1024
+_FIELD_TYPE_ANNOTATIONS: dict[str, Any] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list[str]": list[str],
+    "list[int]": list[int],
+    "list[float]": list[float],
+    "list[bool]": list[bool],
+}
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of a structured signature, as received (validated by :func:`build_structured_signature`)."""
+
+    name: str
+    type: str = "str"
+    description: str = ""
+    enum_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StructuredSignatureDef:
+    inputs: tuple[FieldDef, ...]
+    outputs: tuple[FieldDef, ...]
+    instructions: str = ""
+
+
+def _check_name(name: str) -> None:
+    if (
+        not name
+        or not name.isidentifier()
+        or not name.isascii()
+        or name.startswith("_")
+        or keyword.iskeyword(name)
+        or len(name) > MAX_FIELD_NAME_LENGTH
+    ):
+        raise SignatureError(f"invalid field name {name[:MAX_FIELD_NAME_LENGTH]!r}")
+
+
+def _field_annotation(field_def: FieldDef) -> Any:
+    type_name = (field_def.type or "str").strip().replace(" ", "")
+    if type_name == "enum":
+        labels = field_def.enum_values
+        if not labels or len(labels) > MAX_LITERAL_LABELS:
+            raise SignatureError(f"enum field {field_def.name!r} needs between 1 and {MAX_LITERAL_LABELS} enum_values")
+        for label in labels:
+            if not label.strip() or "\n" in label or "\r" in label or "[[" in label or len(label) > 200:
+                raise SignatureError(f"enum field {field_def.name!r} has an invalid label")
+        return Literal[tuple(dict.fromkeys(labels))]  # type: ignore[valid-type]
+    if field_def.enum_values:
+        raise SignatureError(f"field {field_def.name!r}: enum_values are only allowed with type 'enum'")
+    annotation = _FIELD_TYPE_ANNOTATIONS.get(type_name)
+    if annotation is None:
+        raise SignatureError(
+            f"field {field_def.name!r} has unsupported type {field_def.type[:40]!r}; "
+            f"use one of {', '.join(FIELD_TYPES)}"
+        )
+    return annotation
+
+
+def build_structured_signature(spec: StructuredSignatureDef, instructions: str = "") -> type[dspy.Signature]:
+    """A DSPy signature class from explicit fields; every problem is a :class:`SignatureError`."""
+    text = spec.instructions.strip() or instructions.strip()
+    if len(text.encode("utf-8")) > MAX_INSTRUCTIONS_BYTES:
+        raise SignatureError(f"the instructions exceed {MAX_INSTRUCTIONS_BYTES} bytes")
+    if not spec.inputs:
+        raise SignatureError("the signature has no input fields")
+    if not spec.outputs:
+        raise SignatureError("the signature has no output fields")
+    if len(spec.inputs) + len(spec.outputs) > MAX_FIELDS:
+        raise SignatureError(f"the signature has more than {MAX_FIELDS} fields")
+    names = [f.name for f in (*spec.inputs, *spec.outputs)]
+    for name in names:
+        _check_name(name)
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise SignatureError(f"duplicate field names: {', '.join(duplicates)}")
+    fields: dict[str, tuple[Any, Any]] = {}
+    for side, defs in (("input", spec.inputs), ("output", spec.outputs)):
+        for f in defs:
+            if len(f.description.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
+                raise SignatureError(f"the description of field {f.name!r} exceeds {MAX_DESCRIPTION_BYTES} bytes")
+            if side == "output" and f.name in RESERVED_OUTPUT_NAMES:
+                raise SignatureError(f"{f.name!r} is reserved and cannot be an output field")
+            annotation = _field_annotation(f)
+            kwargs: dict[str, Any] = {"desc": f.description.strip()} if f.description.strip() else {}
+            fields[f.name] = (annotation, dspy.InputField(**kwargs) if side == "input" else dspy.OutputField(**kwargs))
+    try:
+        return dspy.Signature(fields, text or None)
+    except (TypeError, ValueError) as exc:
+        raise SignatureError("the signature was rejected by DSPy") from exc
+
+
+def type_name(annotation: Any) -> str:
+    """The catalog name of a field type (``FIELD_TYPES``), for describing signatures to clients."""
+    if typing.get_origin(annotation) is Literal:
+        return "enum"
+    for name, known in _FIELD_TYPE_ANNOTATIONS.items():
+        if annotation == known:
+            return name
+    return str(annotation).replace("typing.", "")

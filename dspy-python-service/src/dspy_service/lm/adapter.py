@@ -7,6 +7,7 @@ from typing import Any
 import dspy
 
 from dspy_service.cancellation import raise_if_cancelled
+from dspy_service.lm.durable_cache import CACHE_SETTING, DurableCallCache
 from dspy_service.lm.grammar import output_spec
 from dspy_service.lm.llamacpp import OUTPUT_SPEC_KWARG, LlamaCppLM
 
@@ -17,7 +18,9 @@ class SignatureConstrainedChatAdapter(dspy.ChatAdapter):
     * when the LM is a :class:`LlamaCppLM`, the predictor's output fields (in signature order, so ChainOfThought's
       ``reasoning`` comes first) travel in the LM kwargs and the LM turns them into a grammar that only admits the
       ChatAdapter's ``[[ ## field ## ]]`` output format;
-    * before every LM call it checks whether the task was cancelled, so multi-call programs stop between calls.
+    * before every LM call it checks whether the task was cancelled, so multi-call programs stop between calls;
+    * when the task runs with a durable call cache (optimizations), a call whose request was already answered is
+      replayed from the cache instead of reaching the LM, and new answers are stored.
     """
 
     def _constrained_kwargs(
@@ -37,7 +40,16 @@ class SignatureConstrainedChatAdapter(dspy.ChatAdapter):
         inputs: dict[str, Any],
     ) -> list[dict[str, Any]]:
         kwargs = self._constrained_kwargs(lm, lm_kwargs, signature)
-        return super().__call__(lm, kwargs, signature, demos, inputs)
+        cache = dspy.settings.get(CACHE_SETTING)
+        if not isinstance(cache, DurableCallCache):
+            return super().__call__(lm, kwargs, signature, demos, inputs)
+        key = cache.key(lm.model, {**lm.kwargs, **lm_kwargs}, signature, demos, inputs)
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+        outputs = super().__call__(lm, kwargs, signature, demos, inputs)
+        cache.put(key, outputs)
+        return outputs
 
     async def acall(
         self,

@@ -23,7 +23,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ValueKind = Literal["str", "int", "float", "bool", "literal", "list"]
+ValueKind = Literal["str", "int", "float", "bool", "literal", "list", "object"]
 ScalarKind = Literal["str", "int", "float", "bool"]
 
 # Upper bounds per value when the token budget allows them.
@@ -37,6 +37,14 @@ INT_MAX_CHARS = 19  # "-" + 18 digits
 FLOAT_MAX_CHARS = 23  # "-" + 15 digits + "." + 6 digits
 BOOL_MAX_CHARS = 5  # "False"
 _SCALAR_MAX_CHARS = {"int": INT_MAX_CHARS, "float": FLOAT_MAX_CHARS, "bool": BOOL_MAX_CHARS}
+
+# Objects (tool arguments): up to 4 keys of <= 24 characters, values: strings <= 80 characters, numbers or booleans.
+OBJECT_MAX_KEYS = 4
+OBJECT_KEY_MAX_CHARS = 24
+OBJECT_STR_MAX_CHARS = 80
+OBJECT_MAX_CHARS = (
+    2 + OBJECT_MAX_KEYS * (OBJECT_KEY_MAX_CHARS + 4 + OBJECT_STR_MAX_CHARS + 2) + (OBJECT_MAX_KEYS - 1) * 2
+)
 
 COMPLETED_MARKER = "[[ ## completed ## ]]"
 FIELD_SEPARATOR = "\n\n"
@@ -85,6 +93,9 @@ def value_spec(annotation: Any) -> ValueSpec:
         return ValueSpec(
             "literal", labels=tuple(dict.fromkeys(literal_label_text(a) for a in typing.get_args(annotation)))
         )
+    if origin is dict:
+        # e.g. ReAct's ``next_tool_args: dict[str, Any]``: a small flat JSON object.
+        return ValueSpec("object")
     if origin is list:
         args = typing.get_args(annotation)
         item = args[0] if args else str
@@ -129,6 +140,8 @@ def _value_max(spec: ValueSpec, bounds: _Bounds) -> int:
     if spec.kind == "list":
         assert spec.item is not None
         return 2 + bounds.list_items * _list_item_max(spec.item, bounds) + (bounds.list_items - 1) * 2
+    if spec.kind == "object":
+        return OBJECT_MAX_CHARS
     return _SCALAR_MAX_CHARS[spec.kind]
 
 
@@ -175,6 +188,16 @@ _SCALAR_RULES = {
 }
 
 
+_OBJECT_KEY = f'"\\"" [A-Za-z_] [A-Za-z0-9_]{{0,{OBJECT_KEY_MAX_CHARS - 1}}} "\\"" ": "'
+_OBJECT_VALUE = (
+    f'("\\"" {_JSON_STR_CHAR}{{0,{OBJECT_STR_MAX_CHARS}}} "\\"" | "-"? [0-9]{{1,15}} ("." [0-9]{{1,6}})? '
+    '| "true" | "false")'
+)
+_OBJECT_RULE = (
+    f'"{{" ({_OBJECT_KEY} {_OBJECT_VALUE} ("," " " {_OBJECT_KEY} {_OBJECT_VALUE}){{0,{OBJECT_MAX_KEYS - 1}}})? "}}"'
+)
+
+
 def _value_rule(spec: ValueSpec, bounds: _Bounds) -> str:
     if spec.kind == "str":
         return f"{_STR_FIRST} {_STR_REST}{{0,{bounds.str_chars - 1}}}"
@@ -190,6 +213,8 @@ def _value_rule(spec: ValueSpec, bounds: _Bounds) -> str:
             item = f"({_SCALAR_RULES[spec.item]})"
         more = f' ("," " " {item}){{0,{bounds.list_items - 1}}}' if bounds.list_items > 1 else ""
         return f'"[" ({item}{more})? "]"'
+    if spec.kind == "object":
+        return _OBJECT_RULE
     return _SCALAR_RULES[spec.kind]
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import dspy
 
 from dspy_service.lm.grammar import GrammarPlan, OutputSpec, build_grammar
+from dspy_service.streaming import STREAM_SETTING, FieldStreamer
 
 if TYPE_CHECKING:
     from llama_cpp import Llama, LlamaGrammar
@@ -141,6 +142,9 @@ class LlamaCppLM(dspy.BaseLM):
         choices: list[dict[str, Any]] = []
         prompt_tokens = completion_tokens = 0
         model = self.local_model
+        streamer = dspy.settings.get(STREAM_SETTING)
+        if not isinstance(streamer, FieldStreamer) or n != 1:
+            streamer = None
         with model.lock:
             llama = model.llama()
             estimated_prompt = sum(model.count_tokens(str(m.get("content") or "")) + _PER_MESSAGE_TOKENS for m in chat)
@@ -158,6 +162,14 @@ class LlamaCppLM(dspy.BaseLM):
                 # The grammar ends the text by itself; the cap only guards multi-byte output.
                 budget = min(room, max(budget, 4 * plan.max_chars))
             for _ in range(max(1, n)):
+                if streamer is not None:
+                    text = self._stream(llama, chat, temperature, budget, grammar, streamer)
+                    choices.append(
+                        {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                    )
+                    prompt_tokens += estimated_prompt
+                    completion_tokens += model.count_tokens(text)
+                    continue
                 try:
                     response = llama.create_chat_completion(
                         messages=chat,  # type: ignore[arg-type]
@@ -196,3 +208,37 @@ class LlamaCppLM(dspy.BaseLM):
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+    def _stream(
+        self,
+        llama: Llama,
+        chat: list[dict[str, Any]],
+        temperature: float,
+        budget: int,
+        grammar: LlamaGrammar | None,
+        streamer: FieldStreamer,
+    ) -> str:
+        """Generate with ``stream=True``, feeding every delta to the task's field streamer; the whole text."""
+        parts: list[str] = []
+        streamer.reset()
+        try:
+            chunks = llama.create_chat_completion(
+                messages=chat,  # type: ignore[arg-type]
+                temperature=temperature,
+                max_tokens=budget,
+                grammar=grammar,
+                stream=True,
+            )
+            for chunk in chunks:
+                delta = (chunk["choices"][0].get("delta") or {}).get("content") or ""  # type: ignore[index]
+                if delta:
+                    parts.append(delta)
+                    streamer.feed(delta)
+        except ValueError as exc:
+            if "exceed context window" in str(exc):
+                raise dspy.ContextWindowExceededError(
+                    model=self.model, message="the prompt does not fit the local model's context window"
+                ) from None
+            raise
+        streamer.close()
+        return "".join(parts)

@@ -32,6 +32,11 @@ class LMProvider(Protocol):
     @property
     def default_model(self) -> str: ...
 
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Every model a request may choose (the default first)."""
+        ...
+
     def resolve(self, model: str | None) -> ResolvedLM:
         """The LM for ``model`` (None = the default); raises ServiceError(INVALID_PROGRAM) if it is not allowed."""
         ...
@@ -56,6 +61,10 @@ class ConfiguredLMProvider:
     @property
     def default_model(self) -> str:
         return self.settings.default_model
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        return self.settings.permitted_models
 
     @property
     def local_model(self) -> LocalModel:
