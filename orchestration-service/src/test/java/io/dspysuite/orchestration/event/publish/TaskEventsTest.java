@@ -1,0 +1,98 @@
+package io.dspysuite.orchestration.event.publish;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+
+import org.junit.jupiter.api.Test;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+
+import io.dspysuite.orchestration.job.model.JobError;
+import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.dspysuite.protos.dspy.v1.Usage;
+import io.dspysuite.protos.events.v1.TaskEvent;
+import io.dspysuite.protos.events.v1.TaskStatus;
+
+class TaskEventsTest {
+
+    private static final Instant NOW = Instant.parse("2026-11-05T10:15:30.123456789Z");
+    private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+    private static final TaskRef TASK = TaskRef.of("7b0f6f0e-1c55-4e7a-9d8e-3a1c2b4d5e6f", "tenant-a",
+            "00-" + TRACE_ID + "-00f067aa0ba902b7-01");
+
+    private final TaskEvents events = new TaskEvents(Clock.fixed(NOW, ZoneOffset.UTC));
+
+    @Test
+    void queuedIsTheFirstEventOfATask() {
+        TaskEvent event = events.queued(TASK);
+
+        assertThat(event.getSeq()).isEqualTo(1);
+        assertThat(event.getTaskId()).isEqualTo(TASK.taskId());
+        assertThat(event.getTenantId()).isEqualTo("tenant-a");
+        assertThat(event.getTraceId()).isEqualTo(TRACE_ID);
+        assertThat(event.getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_QUEUED);
+        assertThat(event.getStatus().getAttempt()).isZero();
+        assertThat(event.getOccurredAt().getSeconds()).isEqualTo(NOW.getEpochSecond());
+        assertThat(event.getOccurredAt().getNanos()).isEqualTo(NOW.getNano());
+    }
+
+    @Test
+    void runningCarriesSeqAndAttempt() {
+        TaskEvent event = events.running(TASK, 2, 3);
+
+        assertThat(event.getSeq()).isEqualTo(2);
+        assertThat(event.getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_RUNNING);
+        assertThat(event.getStatus().getAttempt()).isEqualTo(3);
+    }
+
+    @Test
+    void resultCopiesOutputsUsageAndModel() {
+        TaskResult result = TaskResult.newBuilder()
+                .setOutputs(Struct.newBuilder().putFields("answer", Value.newBuilder().setStringValue("4").build()))
+                .setUsage(Usage.newBuilder().setInputTokens(12).setOutputTokens(3).setLmCalls(1))
+                .setModel("smollm2-135m")
+                .build();
+
+        TaskEvent event = events.result(TASK, 3, result);
+
+        assertThat(event.getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
+        assertThat(event.getSeq()).isEqualTo(3);
+        assertThat(event.getResult().getOutputs()).isEqualTo(result.getOutputs());
+        assertThat(event.getResult().getUsage()).isEqualTo(result.getUsage());
+        assertThat(event.getResult().getModel()).isEqualTo("smollm2-135m");
+    }
+
+    @Test
+    void errorCarriesCodeMessageAndRetryability() {
+        TaskEvent event = events.error(TASK, 3, new JobError("INVALID_SIGNATURE", "cannot parse", false));
+
+        assertThat(event.getError().getCode()).isEqualTo("INVALID_SIGNATURE");
+        assertThat(event.getError().getMessage()).isEqualTo("cannot parse");
+        assertThat(event.getError().getRetryable()).isFalse();
+    }
+
+    @Test
+    void finalStatuses() {
+        assertThat(events.succeeded(TASK, 4).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_SUCCEEDED);
+        assertThat(events.failed(TASK, 4).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
+    }
+
+    @Test
+    void seqsStartAtOne() {
+        assertThatThrownBy(() -> events.succeeded(TASK, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void traceIdIsEmptyWithoutValidTraceContext() {
+        assertThat(TraceParents.traceId(null)).isEmpty();
+        assertThat(TraceParents.traceId("garbage")).isEmpty();
+        assertThat(TraceParents.traceId("00-" + "0".repeat(32) + "-00f067aa0ba902b7-01")).isEmpty();
+        assertThat(TraceParents.traceId("00-" + TRACE_ID + "-00f067aa0ba902b7-01")).isEqualTo(TRACE_ID);
+        assertThat(events.queued(TaskRef.of("id", "t", null)).getTraceId()).isEmpty();
+    }
+}

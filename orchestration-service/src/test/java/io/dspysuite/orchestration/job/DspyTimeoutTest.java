@@ -1,0 +1,69 @@
+package io.dspysuite.orchestration.job;
+
+import static io.dspysuite.orchestration.testing.KafkaTestClient.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.dspysuite.orchestration.testing.FakeDspy;
+import io.dspysuite.orchestration.testing.FakeDspyPort;
+import io.dspysuite.orchestration.testing.KafkaTestClient;
+import io.dspysuite.orchestration.testing.TaskRequests;
+import io.dspysuite.protos.events.v1.TaskEvent;
+import io.dspysuite.protos.events.v1.TaskRequested;
+import io.dspysuite.protos.events.v1.TaskStatus;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+/** The per-attempt timeout of DSPy calls, set through {@code dspy-suite.dspy.timeout-seconds} (1 s here). */
+@QuarkusTest
+@TestProfile(DspyTimeoutTest.OneSecondTimeout.class)
+@WithTestResource(SuiteInfraTestResource.class)
+@WithTestResource(FakeDspyPort.class)
+class DspyTimeoutTest {
+
+    public static class OneSecondTimeout implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("dspy-suite.dspy.timeout-seconds", "1");
+        }
+    }
+
+    @Inject
+    FakeDspy fake;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Test
+    void callThatOutlivesItsTimeoutFailsAsDeadlineExceededWithoutRetryAndIsCancelled() {
+        TaskRequested request = TaskRequests.predict("never answered");
+        String id = request.getTaskId();
+        fake.script(id, FakeDspy.answerWhen(new CompletableFuture<>()));
+
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            kafka.request(request);
+
+            List<TaskEvent> events = kafka.awaitEvents(id, 4);
+            assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
+            assertThat(events.get(2).getError().getCode()).isEqualTo("DEADLINE_EXCEEDED");
+            assertThat(events.get(2).getError().getRetryable()).isTrue();
+            assertThat(events.get(3).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
+        }
+        // A timed-out call is not retried (more load on a slow service would not help)...
+        assertThat(fake.calls(id)).hasSize(1);
+        // ...and the abandoned call is cancelled at the service by the gRPC deadline trailing the timeout by 1 s.
+        await().atMost(Duration.ofSeconds(4)).until(() -> fake.cancellations(id) == 1);
+    }
+}

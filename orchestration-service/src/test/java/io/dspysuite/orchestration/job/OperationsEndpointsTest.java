@@ -1,0 +1,60 @@
+package io.dspysuite.orchestration.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import org.junit.jupiter.api.Test;
+
+import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.dspysuite.orchestration.testing.FakeDspyPort;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** What operators and orchestrators probe: readiness covers Kafka and the database, metrics include the engine's. */
+@QuarkusTest
+@WithTestResource(SuiteInfraTestResource.class)
+@WithTestResource(FakeDspyPort.class)
+class OperationsEndpointsTest {
+
+    @TestHTTPResource("/q/health/ready")
+    URL readiness;
+
+    @TestHTTPResource("/q/metrics")
+    URL metrics;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @Test
+    void readinessIsUpAndCoversKafkaAndTheDatabase() throws Exception {
+        HttpResponse<String> response = get(readiness);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body())
+                .contains("\"status\": \"UP\"")
+                .contains("SmallRye Reactive Messaging")
+                .contains("task-requests")
+                .contains("task-events")
+                .containsIgnoringCase("PostgreSQL");
+    }
+
+    @Test
+    void metricsExposeTheJobEngine() throws Exception {
+        HttpResponse<String> response = get(metrics);
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).contains("dspy_jobs_executing{queue=\"interactive\"}")
+                .contains("dspy_jobs_executing{queue=\"optimize\"}");
+    }
+
+    private HttpResponse<String> get(URL url) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create(url.toString())).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,297 @@
+package io.dspysuite.orchestration.job;
+
+import static io.dspysuite.orchestration.testing.KafkaTestClient.TRACEPARENT;
+import static io.dspysuite.orchestration.testing.KafkaTestClient.TRACE_ID;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+import jakarta.inject.Inject;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.awaitility.core.ConditionFactory;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.google.rpc.Code;
+
+import io.dspysuite.localstack.infra.SuiteTopics;
+import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.dspysuite.orchestration.testing.FakeDspy;
+import io.dspysuite.orchestration.testing.FakeDspyPort;
+import io.dspysuite.orchestration.testing.KafkaTestClient;
+import io.dspysuite.orchestration.testing.TaskRequests;
+import io.dspysuite.protos.dspy.v1.ExecuteRequest;
+import io.dspysuite.protos.dspy.v1.TaskKind;
+import io.dspysuite.protos.events.v1.TaskEvent;
+import io.dspysuite.protos.events.v1.TaskRequested;
+import io.dspysuite.protos.events.v1.TaskStatus;
+import io.grpc.Status;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * The service end to end on its own: real Kafka and PostgreSQL, the DSPy service replaced by {@link FakeDspy}.
+ * Requests go in on {@code dspy.tasks.requested} exactly as the gateway sends them; assertions read
+ * {@code dspy.tasks.events}, the DLQ, the job table and the calls the fake received.
+ */
+@QuarkusTest
+@WithTestResource(SuiteInfraTestResource.class)
+@WithTestResource(FakeDspyPort.class)
+class TaskLifecycleTest {
+
+    private static final String CONSUMER_GROUP = "orchestration";
+
+    @Inject
+    FakeDspy fake;
+
+    @Inject
+    Pool pool;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    private KafkaTestClient kafka;
+
+    @BeforeEach
+    void connect() {
+        kafka = new KafkaTestClient(bootstrapServers);
+    }
+
+    @AfterEach
+    void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void predictTaskIsQueuedRunAndSucceeds() {
+        TaskRequested request = TaskRequests.predict("what is 2+2?");
+        String id = request.getTaskId();
+
+        kafka.request(request);
+
+        List<TaskEvent> events = awaitEvents(id, 4);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
+        assertStatus(events.get(0), TaskStatus.TASK_STATUS_QUEUED);
+        assertStatus(events.get(1), TaskStatus.TASK_STATUS_RUNNING);
+        assertThat(events.get(1).getStatus().getAttempt()).isEqualTo(1);
+        assertThat(events.get(2).getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
+        assertThat(events.get(2).getResult().getOutputs().getFieldsOrThrow("answer").getStringValue())
+                .isEqualTo("echo: what is 2+2?");
+        assertThat(events.get(2).getResult().getModel()).isEqualTo(FakeDspy.MODEL);
+        assertThat(events.get(2).getResult().getUsage().getOutputTokens()).isEqualTo(7);
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_SUCCEEDED);
+        assertThat(events).allSatisfy(event -> {
+            assertThat(event.getTaskId()).isEqualTo(id);
+            assertThat(event.getTenantId()).isEqualTo(TaskRequests.TENANT);
+            assertThat(event.getTraceId()).isEqualTo(TRACE_ID);
+        });
+        assertThat(kafka.eventRecords(id)).extracting(ConsumerRecord::key).containsOnly(id);
+
+        List<ExecuteRequest> calls = fake.calls(id);
+        assertThat(calls).hasSize(1);
+        assertThat(calls.get(0).getAttempt()).isEqualTo(1);
+        assertThat(calls.get(0).getKind()).isEqualTo(TaskKind.TASK_KIND_PREDICT);
+        assertThat(calls.get(0).getProgram()).isEqualTo(request.getProgram());
+        assertThat(calls.get(0).getInputs()).isEqualTo(request.getInputs());
+
+        Row job = job(id);
+        assertThat(job.getString("state")).isEqualTo("completed");
+        assertThat(job.getString("queue")).isEqualTo("interactive");
+        assertThat(job.getInteger("attempt")).isEqualTo(1);
+        assertThat(job.getLong("last_seq")).isEqualTo(4);
+        assertThat(job.getString("trace_parent")).isEqualTo(TRACEPARENT);
+        assertThat(job.getValue("lease_expires_at")).isNull();
+        assertThat(job.getValue("completed_at")).isNotNull();
+    }
+
+    @Test
+    void redeliveredRequestMakesNoSecondJobAndNoSecondRun() {
+        TaskRequested request = TaskRequests.predict("once only");
+        String id = request.getTaskId();
+
+        kafka.request(request);
+        RecordMetadata duplicate = kafka.request(request);
+        awaitEvents(id, 4);
+        // Once the group committed past the duplicate, it has been fully processed: whatever it caused is visible.
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> kafka.committedOffset(CONSUMER_GROUP, duplicate) > duplicate.offset());
+        RecordMetadata third = kafka.request(request);
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> kafka.committedOffset(CONSUMER_GROUP, third) > third.offset());
+
+        assertThat(kafka.events(id)).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(fake.calls(id)).hasSize(1);
+        assertThat(count("SELECT count(*) FROM orchestration.jobs WHERE id = $1", id)).isEqualTo(1);
+        assertThat(job(id).getString("state")).isEqualTo("completed");
+    }
+
+    @Test
+    void nonRetryableErrorFailsTheTaskAfterOneCall() {
+        TaskRequested request = TaskRequests.predict("bad signature");
+        String id = request.getTaskId();
+        fake.script(id, FakeDspy.failWith(Code.INVALID_ARGUMENT, "INVALID_SIGNATURE", false));
+
+        kafka.request(request);
+
+        List<TaskEvent> events = awaitEvents(id, 4);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
+        assertStatus(events.get(0), TaskStatus.TASK_STATUS_QUEUED);
+        assertStatus(events.get(1), TaskStatus.TASK_STATUS_RUNNING);
+        assertThat(events.get(2).getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.ERROR);
+        assertThat(events.get(2).getError().getCode()).isEqualTo("INVALID_SIGNATURE");
+        assertThat(events.get(2).getError().getMessage()).isEqualTo("fake INVALID_SIGNATURE");
+        assertThat(events.get(2).getError().getRetryable()).isFalse();
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_FAILED);
+        assertThat(fake.calls(id)).hasSize(1);
+
+        Row job = job(id);
+        assertThat(job.getString("state")).isEqualTo("discarded");
+        assertThat(job.getLong("last_seq")).isEqualTo(4);
+        JsonObject lastError = (JsonObject) job.getValue("last_error");
+        assertThat(lastError.getString("code")).isEqualTo("INVALID_SIGNATURE");
+        assertThat(lastError.getBoolean("retryable")).isFalse();
+    }
+
+    @Test
+    void transientErrorsAreRetriedUntilTheCallSucceeds() {
+        TaskRequested request = TaskRequests.predict("flaky");
+        String id = request.getTaskId();
+        fake.script(id,
+                FakeDspy.failBare(Status.UNAVAILABLE.withDescription("connection reset")),
+                FakeDspy.failWith(Code.UNAVAILABLE, "LM_UNAVAILABLE", true));
+
+        kafka.request(request);
+
+        List<TaskEvent> events = awaitEvents(id, 4);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(events.get(2).getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_SUCCEEDED);
+        // Call-level retries stay inside one attempt of the job.
+        assertThat(fake.calls(id)).hasSize(3).extracting(ExecuteRequest::getAttempt).containsOnly(1);
+        assertThat(job(id).getString("state")).isEqualTo("completed");
+    }
+
+    @Test
+    void persistentTransientErrorFailsAsRetryableAfterTheRetriesAreSpent() {
+        TaskRequested request = TaskRequests.predict("rate limited");
+        String id = request.getTaskId();
+        FakeDspy.Behaviour limited = FakeDspy.failWith(Code.RESOURCE_EXHAUSTED, "LM_RATE_LIMITED", true);
+        fake.script(id, limited, limited, limited, limited);
+
+        kafka.request(request);
+
+        List<TaskEvent> events = awaitEvents(id, 4);
+        assertThat(events.get(2).getError().getCode()).isEqualTo("LM_RATE_LIMITED");
+        assertThat(events.get(2).getError().getRetryable()).isTrue();
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_FAILED);
+        assertThat(fake.calls(id)).hasSize(3);
+        assertThat(job(id).getString("state")).isEqualTo("discarded");
+    }
+
+    @Test
+    void optimizationsRunOneAtATimeWithoutHoldingUpPredictions() {
+        CompletableFuture<Void> releaseFirst = new CompletableFuture<>();
+        TaskRequested first = TaskRequests.builder(TaskKind.TASK_KIND_OPTIMIZE, "first").build();
+        TaskRequested second = TaskRequests.builder(TaskKind.TASK_KIND_OPTIMIZE, "second").build();
+        fake.script(first.getTaskId(), FakeDspy.answerWhen(releaseFirst));
+        try {
+            kafka.request(first);
+            await().until(() -> hasStatus(first.getTaskId(), TaskStatus.TASK_STATUS_RUNNING));
+            kafka.request(second);
+            await().until(() -> hasStatus(second.getTaskId(), TaskStatus.TASK_STATUS_QUEUED));
+
+            // The optimize queue has one slot per replica: the second optimization waits...
+            TaskRequested prediction = TaskRequests.predict("quick one");
+            kafka.request(prediction);
+            // ...while a prediction, in its own queue, runs to the end meanwhile.
+            await().until(() -> hasStatus(prediction.getTaskId(), TaskStatus.TASK_STATUS_SUCCEEDED));
+            assertThat(fake.calls(second.getTaskId())).isEmpty();
+            assertThat(hasStatus(second.getTaskId(), TaskStatus.TASK_STATUS_RUNNING)).isFalse();
+            assertThat(job(second.getTaskId()).getString("state")).isEqualTo("available");
+            assertThat(job(second.getTaskId()).getString("queue")).isEqualTo("optimize");
+        } finally {
+            releaseFirst.complete(null);
+        }
+
+        await().until(() -> hasStatus(first.getTaskId(), TaskStatus.TASK_STATUS_SUCCEEDED));
+        List<TaskEvent> events = awaitEvents(second.getTaskId(), 4);
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_SUCCEEDED);
+    }
+
+    @Test
+    void undecodableRecordGoesToTheDeadLetterTopicWithItsBytes() {
+        String key = "poison-" + UUID.randomUUID();
+        byte[] garbage = "not a protobuf message".getBytes(StandardCharsets.UTF_8);
+
+        kafka.send(SuiteTopics.TASKS_REQUESTED, key, garbage);
+
+        List<ConsumerRecord<String, byte[]>> dead = await().until(() -> kafka.deadLetters(key), list -> !list.isEmpty());
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).value()).isEqualTo(garbage);
+        assertThat(dead.get(0).headers().lastHeader("dead-letter-reason")).isNotNull();
+
+        // The consumer moved on: the next request is served.
+        TaskRequested next = TaskRequests.predict("after the poison");
+        kafka.request(next);
+        awaitEvents(next.getTaskId(), 4);
+    }
+
+    @Test
+    void requestThatCannotBecomeAJobGoesToTheDeadLetterTopic() {
+        TaskRequested invalid = TaskRequests.predict("no id").toBuilder().setTaskId("not-a-uuid-" + UUID.randomUUID())
+                .build();
+
+        kafka.request(invalid);
+
+        List<ConsumerRecord<String, byte[]>> dead = await().until(() -> kafka.deadLetters(invalid.getTaskId()),
+                list -> !list.isEmpty());
+        assertThat(dead.get(0).value()).isEqualTo(invalid.toByteArray());
+        assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .contains("UUID");
+        assertThat(kafka.events(invalid.getTaskId())).isEmpty();
+        assertThat(fake.calls(invalid.getTaskId())).isEmpty();
+    }
+
+    private static ConditionFactory await() {
+        return KafkaTestClient.await();
+    }
+
+    private List<TaskEvent> awaitEvents(String taskId, int count) {
+        return kafka.awaitEvents(taskId, count);
+    }
+
+    private boolean hasStatus(String taskId, TaskStatus status) {
+        return kafka.events(taskId).stream()
+                .anyMatch(event -> event.hasStatus() && event.getStatus().getStatus() == status);
+    }
+
+    private static void assertStatus(TaskEvent event, TaskStatus status) {
+        assertThat(event.getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.STATUS);
+        assertThat(event.getStatus().getStatus()).isEqualTo(status);
+    }
+
+    private Row job(String id) {
+        RowSet<Row> rows = pool.preparedQuery("SELECT * FROM orchestration.jobs WHERE id = $1")
+                .execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10));
+        assertThat(rows.rowCount()).as("job rows for %s", id).isEqualTo(1);
+        return rows.iterator().next();
+    }
+
+    private long count(String sql, String id) {
+        return pool.preparedQuery(sql).execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10))
+                .iterator().next().getLong(0);
+    }
+}

@@ -1,0 +1,31 @@
+package io.dspysuite.orchestration.testing;
+
+import io.dspysuite.protos.dspy.v1.DspyService;
+import io.dspysuite.protos.dspy.v1.ExecuteRequest;
+import io.dspysuite.protos.dspy.v1.ExecuteUpdate;
+import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.grpc.Status;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+/** Serves {@link FakeDspy} on the test gRPC server, where the orchestration service's client is pointed. */
+@GrpcService
+public class FakeDspyGrpcService implements DspyService {
+
+    private final FakeDspy fake;
+
+    FakeDspyGrpcService(FakeDspy fake) {
+        this.fake = fake;
+    }
+
+    @Override
+    public Multi<ExecuteUpdate> execute(ExecuteRequest request) {
+        return fake.execute(request);
+    }
+
+    @Override
+    public Uni<TaskResult> predict(ExecuteRequest request) {
+        return Uni.createFrom().failure(Status.UNIMPLEMENTED.withDescription("not used yet").asRuntimeException());
+    }
+}
