@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.UUID;
 
 import io.dspysuite.localstack.infra.FreePorts;
+import io.dspysuite.localstack.infra.TempDirs;
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
 
@@ -23,8 +24,12 @@ final class RunningSuite {
 
     static synchronized Suite get() {
         if (suite == null) {
-            suite = Suite.start(config(), line -> System.out.println("[e2e] " + line));
-            Runtime.getRuntime().addShutdownHook(new Thread(suite::close, "e2e-suite-stop"));
+            SuiteConfig config = config();
+            suite = Suite.start(config, line -> System.out.println("[e2e] " + line));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                suite.close();
+                TempDirs.deleteQuietly(config.dataDir());
+            }, "e2e-suite-stop"));
         }
         return suite;
     }

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.dspysuite.localstack.infra.KafkaBroker;
 import io.dspysuite.localstack.infra.PostgresServer;
+import io.dspysuite.localstack.infra.TempDirs;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
@@ -17,27 +18,37 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
  * class of a module. Both servers start once per test JVM on free ports and stop when the JVM exits, so every Quarkus
  * application restart in the same run (test profiles) reuses them; each test creates its own task ids, so tests stay
  * independent.
+ * <p>
+ * Quarkus loads test resources in a fresh class loader for every application restart, so a static field alone would
+ * start a second broker per test profile. The addresses of the running servers are therefore published as JVM-wide
+ * system properties, which every class loader sees.
  */
 public class SuiteInfraTestResource implements QuarkusTestResourceLifecycleManager {
 
-    private static SharedInfra shared;
+    private static final String KAFKA_PROPERTY = "dspy-suite.test-infra.kafka";
+    private static final String POSTGRES_PORT_PROPERTY = "dspy-suite.test-infra.postgres-port";
 
-    /** Starts (once) and returns the shared infrastructure; also usable from plain JUnit tests. */
-    public static synchronized SharedInfra infra() {
-        if (shared == null) {
-            shared = SharedInfra.startOnFreePorts();
-            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "suite-infra-stop"));
+    /** Starts (once per JVM) the shared infrastructure and returns its addresses; also usable from plain JUnit tests. */
+    public static InfraAddresses infra() {
+        synchronized (System.class) {
+            if (System.getProperty(KAFKA_PROPERTY) == null) {
+                SharedInfra shared = SharedInfra.startOnFreePorts();
+                Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "suite-infra-stop"));
+                System.setProperty(KAFKA_PROPERTY, shared.kafka().bootstrapServers());
+                System.setProperty(POSTGRES_PORT_PROPERTY, String.valueOf(shared.postgres().port()));
+            }
+            return new InfraAddresses(System.getProperty(KAFKA_PROPERTY),
+                    Integer.parseInt(System.getProperty(POSTGRES_PORT_PROPERTY)));
         }
-        return shared;
     }
 
     @Override
     public Map<String, String> start() {
-        SharedInfra infra = infra();
+        InfraAddresses infra = infra();
         return Map.of(
-                "kafka.bootstrap.servers", infra.kafka().bootstrapServers(),
-                "quarkus.datasource.reactive.url", infra.postgres().reactiveUrl(),
-                "quarkus.datasource.jdbc.url", infra.postgres().jdbcUrl(),
+                "kafka.bootstrap.servers", infra.kafkaBootstrapServers(),
+                "quarkus.datasource.reactive.url", infra.postgresReactiveUrl(),
+                "quarkus.datasource.jdbc.url", infra.postgresJdbcUrl(),
                 "quarkus.datasource.username", PostgresServer.USER,
                 "quarkus.datasource.password", PostgresServer.PASSWORD);
     }
@@ -47,8 +58,20 @@ public class SuiteInfraTestResource implements QuarkusTestResourceLifecycleManag
         // Shared for the whole JVM: stopped by the shutdown hook, not per application.
     }
 
+    /** Where the shared servers listen. */
+    public record InfraAddresses(String kafkaBootstrapServers, int postgresPort) {
+
+        public String postgresReactiveUrl() {
+            return "postgresql://localhost:" + postgresPort + "/" + PostgresServer.DATABASE;
+        }
+
+        public String postgresJdbcUrl() {
+            return "jdbc:postgresql://localhost:" + postgresPort + "/" + PostgresServer.DATABASE;
+        }
+    }
+
     /** Kafka and PostgreSQL for one test JVM. */
-    public record SharedInfra(KafkaBroker kafka, PostgresServer postgres, Path workDir) implements AutoCloseable {
+    record SharedInfra(KafkaBroker kafka, PostgresServer postgres, Path workDir) implements AutoCloseable {
 
         static SharedInfra startOnFreePorts() {
             try {
@@ -66,6 +89,7 @@ public class SuiteInfraTestResource implements QuarkusTestResourceLifecycleManag
         public void close() {
             kafka.close();
             postgres.close();
+            TempDirs.deleteQuietly(workDir);
         }
     }
 }
