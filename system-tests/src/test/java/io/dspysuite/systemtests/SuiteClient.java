@@ -72,7 +72,8 @@ final class SuiteClient {
                 BROWSER_TOKEN_PREFIX + apiKey));
     }
 
-    static final String BROWSER_TOKEN_PREFIX = "quarkus-http-upgrade#Authorization#Bearer%20";
+    // What a browser sends: encodeURIComponent("quarkus-http-upgrade#Authorization#Bearer " + key).
+    static final String BROWSER_TOKEN_PREFIX = "quarkus-http-upgrade%23Authorization%23Bearer%20";
 
     private Frames connect(WebSocket.Builder builder) {
         Frames frames = new Frames();

@@ -1,0 +1,66 @@
+package io.dspysuite.gateway.problem;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * A failure the client caused or must know about, with its stable code. Thrown by the services and rendered by both
+ * the REST exception mappers and the WebSocket frame handler, so both APIs answer the same codes.
+ */
+public class ApiException extends RuntimeException {
+
+    private final ErrorCode code;
+    private final List<Violation> violations;
+    private final UUID taskId;
+
+    public ApiException(ErrorCode code, String detail) {
+        this(code, detail, null, null, null);
+    }
+
+    public ApiException(ErrorCode code, String detail, Throwable cause) {
+        this(code, detail, null, null, cause);
+    }
+
+    private ApiException(ErrorCode code, String detail, List<Violation> violations, UUID taskId, Throwable cause) {
+        // Control flow, not a bug: no stack trace to fill (a cause, when present, keeps its own).
+        super(detail, cause, false, false);
+        this.code = code;
+        this.violations = violations == null ? null : List.copyOf(violations);
+        this.taskId = taskId;
+    }
+
+    public static ApiException validation(List<Violation> violations) {
+        String detail = violations.size() == 1
+                ? violations.get(0).field() + ": " + violations.get(0).message()
+                : violations.size() + " fields are invalid";
+        return new ApiException(ErrorCode.VALIDATION_FAILED, detail, violations, null, null);
+    }
+
+    public static ApiException validation(String field, String message) {
+        return validation(List.of(new Violation(field, message)));
+    }
+
+    public static ApiException taskNotFound() {
+        return new ApiException(ErrorCode.TASK_NOT_FOUND, "No such task");
+    }
+
+    public static ApiException forTask(ErrorCode code, String detail, UUID taskId, Throwable cause) {
+        return new ApiException(code, detail, null, taskId, cause);
+    }
+
+    public ErrorCode code() {
+        return code;
+    }
+
+    public List<Violation> violations() {
+        return violations;
+    }
+
+    public UUID taskId() {
+        return taskId;
+    }
+
+    public Problem toProblem() {
+        return new Problem(code.typeUri(), code.title(), code.status(), getMessage(), code.name(), violations, taskId);
+    }
+}

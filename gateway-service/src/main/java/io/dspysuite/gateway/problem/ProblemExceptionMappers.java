@@ -1,0 +1,108 @@
+package io.dspysuite.gateway.problem;
+
+import java.util.List;
+
+import jakarta.validation.ConstraintViolationException;
+import jakarta.ws.rs.NotAllowedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+
+/**
+ * Maps every exception that reaches the REST layer to {@code application/problem+json}: no endpoint answers an HTML
+ * page, an empty error or a stack trace.
+ */
+public class ProblemExceptionMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemExceptionMappers.class);
+
+    private final ProblemWriter writer;
+
+    public ProblemExceptionMappers(ProblemWriter writer) {
+        this.writer = writer;
+    }
+
+    @ServerExceptionMapper
+    public Response api(ApiException e) {
+        return writer.toResponse(e.toProblem());
+    }
+
+    @ServerExceptionMapper
+    public Response webApplication(WebApplicationException e) {
+        Response original = e.getResponse();
+        int status = original == null ? 500 : original.getStatus();
+        if (status >= 500) {
+            LOG.error("request failed", e);
+        }
+        Throwable cause = e.getCause();
+        if (cause instanceof JsonProcessingException json) {
+            return json(json);
+        }
+        Response.ResponseBuilder response = Response.fromResponse(writer.toResponse(Problem.ofStatus(status, detailFor(status))));
+        if (e instanceof NotAllowedException && original != null && original.getHeaderString(HttpHeaders.ALLOW) != null) {
+            response.header(HttpHeaders.ALLOW, original.getHeaderString(HttpHeaders.ALLOW));
+        }
+        return response.build();
+    }
+
+    /** Only reached by endpoints that let Jackson bind the body (the task endpoints parse it themselves). */
+    @ServerExceptionMapper
+    public Response json(JsonProcessingException e) {
+        if (e instanceof MismatchedInputException mismatch) {
+            String field = mismatch.getPath().stream()
+                    .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+                    .orElse("body");
+            return writer.toResponse(ApiException.validation(field, "has the wrong type").toProblem());
+        }
+        return writer.toResponse(Problem.of(ErrorCode.MALFORMED_JSON, "The request body is not valid JSON"));
+    }
+
+    @ServerExceptionMapper
+    public Response constraintViolation(ConstraintViolationException e) {
+        List<Violation> violations = e.getConstraintViolations().stream()
+                .map(v -> new Violation(v.getPropertyPath().toString(), v.getMessage()))
+                .toList();
+        return writer.toResponse(ApiException.validation(violations).toProblem());
+    }
+
+    @ServerExceptionMapper({ UnauthorizedException.class, AuthenticationFailedException.class })
+    public Response unauthenticated(RuntimeException e) {
+        return Response.fromResponse(writer.toResponse(
+                Problem.of(ErrorCode.UNAUTHENTICATED, "A valid API key is required (Authorization: Bearer <key>)")))
+                .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer")
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return writer.toResponse(Problem.of(ErrorCode.FORBIDDEN, "Not allowed"));
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(Throwable e) {
+        LOG.error("unexpected failure", e);
+        return writer.toResponse(Problem.of(ErrorCode.INTERNAL, "An unexpected error occurred"));
+    }
+
+    static String detailFor(int status) {
+        return switch (status) {
+            case 404 -> "No such resource";
+            case 405 -> "This method is not allowed on this resource";
+            case 406 -> "No acceptable representation; this API produces application/json";
+            case 415 -> "Unsupported Content-Type; send application/json";
+            case 413 -> "The request body is too large";
+            default -> status >= 500 ? "An unexpected error occurred" : "The request was not understood";
+        };
+    }
+}

@@ -1,0 +1,53 @@
+package io.dspysuite.gateway.task.model;
+
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+/** A task as the API shows it (REST responses; the WebSocket sends the same data as events). */
+@JsonPropertyOrder({ "id", "kind", "status", "program", "result", "usage", "error", "progress", "attempt", "trace_id",
+        "created_at", "started_at", "finished_at", "updated_at", "last_seq" })
+@Schema(name = "Task")
+public record TaskView(
+        UUID id,
+        @Schema(enumeration = { "predict", "evaluate", "optimize" }) String kind,
+        @Schema(enumeration = { "queued", "running", "succeeded", "failed", "cancelled" }) String status,
+        @Schema(type = SchemaType.OBJECT, description = "The program as submitted (ad-hoc or named)") ObjectNode program,
+        @Schema(description = "Set once the task succeeded") Result result,
+        @Schema(description = "LM token usage, set with the result") Usage usage,
+        @Schema(description = "Set when the task failed") Error error,
+        @Schema(description = "Latest progress report, for long tasks") Progress progress,
+        @Schema(description = "The attempt running or last run (0 before the first)") int attempt,
+        @Schema(description = "W3C trace id of the task's trace") String traceId,
+        OffsetDateTime createdAt,
+        OffsetDateTime startedAt,
+        OffsetDateTime finishedAt,
+        OffsetDateTime updatedAt,
+        @Schema(description = "Sequence number of the last event applied; subscribe with after_seq to continue") long lastSeq) {
+
+    @Schema(name = "TaskResult")
+    public record Result(
+            @Schema(type = SchemaType.OBJECT, description = "The signature's output fields by name") ObjectNode outputs,
+            @Schema(description = "The model that answered") String model) {
+    }
+
+    @Schema(name = "TaskUsage")
+    public record Usage(long inputTokens, long outputTokens, long lmCalls) {
+    }
+
+    @Schema(name = "TaskError")
+    public record Error(
+            @Schema(description = "Stable code, e.g. LM_UNAVAILABLE, SUBMIT_FAILED") String code,
+            String message,
+            @Schema(description = "Whether submitting the task again may succeed") boolean retryable) {
+    }
+
+    @Schema(name = "TaskProgress")
+    public record Progress(double fraction, String message) {
+    }
+}

@@ -1,0 +1,237 @@
+package io.dspysuite.gateway.task.service;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.validation.Validator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.dspysuite.gateway.json.Hashes;
+import io.dspysuite.gateway.problem.ApiException;
+import io.dspysuite.gateway.problem.ErrorCode;
+import io.dspysuite.gateway.problem.Violation;
+import io.dspysuite.gateway.task.model.ProgramModule;
+import io.dspysuite.gateway.task.model.ProgramSpec;
+import io.dspysuite.gateway.task.model.SubmitTaskRequest;
+import io.dspysuite.gateway.task.model.TaskKind;
+import io.dspysuite.gateway.task.model.TaskSubmission;
+
+/**
+ * Turns a submitted task (JSON, from REST or WebSocket) into a {@link TaskSubmission}, or rejects it with every
+ * violation at once: Bean Validation for the simple constraints, explicit checks for what depends on several fields.
+ */
+@ApplicationScoped
+public class TaskRequestParser {
+
+    static final int MAX_SIGNATURE_BYTES = 4096;
+    static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    private static final Set<String> OPTIONS = Set.of("model", "temperature", "max_tokens");
+
+    private final ObjectMapper mapper;
+    private final ObjectMapper canonical;
+    private final Validator validator;
+
+    public TaskRequestParser(ObjectMapper mapper, Validator validator) {
+        this.mapper = mapper;
+        this.canonical = mapper.copy().configure(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        this.validator = validator;
+    }
+
+    /**
+     * @param body the task object
+     * @param idempotencyKey the client's idempotency key, or null
+     * @throws ApiException VALIDATION_FAILED or UNSUPPORTED_KIND
+     */
+    public TaskSubmission parse(JsonNode body, String idempotencyKey) {
+        if (body == null || body.isMissingNode() || body.isNull()) {
+            throw ApiException.validation("task", "is required");
+        }
+        if (!body.isObject()) {
+            throw ApiException.validation("task", "must be a JSON object");
+        }
+        SubmitTaskRequest request = bind(body);
+        TaskKind kind = TaskKind.fromWire(request.kind()).orElse(null);
+        if (kind == TaskKind.EVALUATE || kind == TaskKind.OPTIMIZE) {
+            throw new ApiException(ErrorCode.UNSUPPORTED_KIND,
+                    "Task kind '" + kind.wire() + "' is not available yet; only 'predict' is");
+        }
+
+        List<Violation> violations = new ArrayList<>();
+        validator.validate(request).forEach(v -> violations.add(new Violation(v.getPropertyPath().toString(), v.getMessage())));
+        if (request.kind() != null && !request.kind().isBlank() && kind == null) {
+            violations.add(new Violation("kind", "must be one of predict, evaluate, optimize"));
+        }
+        ProgramSpec program = request.program() == null ? null : program(request.program(), violations);
+        ObjectNode inputs = inputs(request.inputs(), violations);
+        ObjectNode options = options(request.options(), violations);
+        if (idempotencyKey != null && !validIdempotencyKey(idempotencyKey)) {
+            violations.add(new Violation("Idempotency-Key",
+                    "must be 1-" + MAX_IDEMPOTENCY_KEY_LENGTH + " printable ASCII characters"));
+        }
+        if (!violations.isEmpty()) {
+            violations.sort(Comparator.comparing(Violation::field));
+            throw ApiException.validation(violations);
+        }
+        return new TaskSubmission(kind, program, inputs, options, idempotencyKey, hash(kind, program, inputs, options));
+    }
+
+    private SubmitTaskRequest bind(JsonNode body) {
+        try {
+            return mapper.treeToValue(body, SubmitTaskRequest.class);
+        } catch (MismatchedInputException e) {
+            throw ApiException.validation(path(e), "has the wrong type");
+        } catch (JsonProcessingException e) {
+            throw ApiException.validation("task", "is not a valid task");
+        }
+    }
+
+    private static ProgramSpec program(SubmitTaskRequest.Program program, List<Violation> violations) {
+        boolean named = program.name() != null;
+        boolean adHoc = program.signature() != null;
+        if (named == adHoc) {
+            violations.add(new Violation("program",
+                    "must have either a signature (ad-hoc program) or a name (registered program), not both"));
+            return null;
+        }
+        if (named) {
+            String version = version(program.version(), violations);
+            return version == null ? null : new ProgramSpec.Named(program.name(), version);
+        }
+        int size = violations.size();
+        String signature = program.signature().strip();
+        if (signature.isEmpty()) {
+            violations.add(new Violation("program.signature", "must not be blank"));
+        } else if (signature.getBytes(StandardCharsets.UTF_8).length > MAX_SIGNATURE_BYTES) {
+            violations.add(new Violation("program.signature", "must be at most " + MAX_SIGNATURE_BYTES + " bytes"));
+        } else if (!signature.contains("->")) {
+            violations.add(new Violation("program.signature", "must look like 'inputs -> outputs'"));
+        }
+        ProgramModule module = ProgramModule.PREDICT;
+        if (program.module() != null) {
+            module = ProgramModule.fromWire(program.module()).orElse(null);
+            if (module == null) {
+                violations.add(new Violation("program.module", "must be one of predict, chain_of_thought"));
+            }
+        }
+        if (program.version() != null) {
+            violations.add(new Violation("program.version", "applies to registered programs only"));
+        }
+        return violations.size() > size ? null : new ProgramSpec.AdHoc(signature, module, program.instructions());
+    }
+
+    private static String version(JsonNode version, List<Violation> violations) {
+        if (version == null || version.isNull()) {
+            return "latest";
+        }
+        String text = version.isIntegralNumber() || version.isTextual() ? version.asText().strip() : "";
+        if (text.equals("latest") || text.matches("[1-9][0-9]{0,8}")) {
+            return text;
+        }
+        violations.add(new Violation("program.version", "must be \"latest\" or a positive version number"));
+        return null;
+    }
+
+    private static ObjectNode inputs(JsonNode inputs, List<Violation> violations) {
+        if (inputs == null) {
+            return null; // @NotNull reported it
+        }
+        if (!inputs.isObject()) {
+            violations.add(new Violation("inputs", "must be a JSON object of input fields"));
+            return null;
+        }
+        if (inputs.isEmpty()) {
+            violations.add(new Violation("inputs", "must name at least one input field"));
+            return null;
+        }
+        for (Iterator<String> names = inputs.fieldNames(); names.hasNext();) {
+            if (names.next().isBlank()) {
+                violations.add(new Violation("inputs", "field names must not be blank"));
+                return null;
+            }
+        }
+        return (ObjectNode) inputs;
+    }
+
+    private static ObjectNode options(JsonNode options, List<Violation> violations) {
+        if (options == null || options.isNull()) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        if (!options.isObject()) {
+            violations.add(new Violation("options", "must be a JSON object"));
+            return null;
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = options.fields(); it.hasNext();) {
+            Map.Entry<String, JsonNode> option = it.next();
+            JsonNode value = option.getValue();
+            String field = "options." + option.getKey();
+            switch (option.getKey()) {
+                case "model" -> {
+                    if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > 200) {
+                        violations.add(new Violation(field, "must be a model name"));
+                    }
+                }
+                case "temperature" -> {
+                    if (!value.isNumber() || value.asDouble() < 0 || value.asDouble() > 2) {
+                        violations.add(new Violation(field, "must be a number between 0 and 2"));
+                    }
+                }
+                case "max_tokens" -> {
+                    if (!value.isIntegralNumber() || value.asLong() < 1 || value.asLong() > 1_000_000) {
+                        violations.add(new Violation(field, "must be an integer between 1 and 1000000"));
+                    }
+                }
+                default -> violations.add(new Violation(field, "is not a known option (" + String.join(", ",
+                        OPTIONS.stream().sorted().toList()) + ")"));
+            }
+        }
+        return (ObjectNode) options;
+    }
+
+    private static boolean validIdempotencyKey(String key) {
+        return !key.isEmpty() && key.length() <= MAX_IDEMPOTENCY_KEY_LENGTH
+                && key.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+    }
+
+    /** SHA-256 of the canonical request (keys sorted at every level), to recognise a retried submission. */
+    private String hash(TaskKind kind, ProgramSpec program, ObjectNode inputs, ObjectNode options) {
+        ObjectNode request = JsonNodeFactory.instance.objectNode();
+        request.put("kind", kind.wire());
+        request.set("program", program.toJson());
+        request.set("inputs", inputs);
+        request.set("options", options);
+        try {
+            Object tree = canonical.convertValue(request, Object.class);
+            return Hashes.sha256Hex(canonical.writeValueAsString(tree));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalStateException("request did not serialize", e);
+        }
+    }
+
+    private static String path(MismatchedInputException e) {
+        StringBuilder path = new StringBuilder();
+        for (var ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                if (!path.isEmpty()) {
+                    path.append('.');
+                }
+                path.append(ref.getFieldName());
+            } else {
+                path.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return path.isEmpty() ? "task" : path.toString();
+    }
+}

@@ -1,0 +1,148 @@
+package io.dspysuite.gateway.task.store;
+
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.dspysuite.gateway.task.model.TaskKind;
+import io.dspysuite.gateway.task.model.TaskStatus;
+import io.dspysuite.gateway.task.model.TaskSubmission;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/** The task rows: created at submission, read by GET, updated by the event view ({@link TaskEventStore}). */
+@ApplicationScoped
+public class TaskStore {
+
+    /** Everything a view needs; request payloads are left out of reads that only show the task. */
+    private static final String VIEW_COLUMNS = """
+            id, tenant_id, kind, status, program::text AS program, result::text AS result, usage::text AS usage,
+            error::text AS error, progress::text AS progress, last_seq, attempt, trace_id, idempotency_key,
+            request_hash, created_at, started_at, finished_at, updated_at""";
+    private static final String FULL_COLUMNS = VIEW_COLUMNS + ", inputs::text AS inputs, options::text AS options";
+
+    private final Pool pool;
+    private final JsonColumns json;
+
+    public TaskStore(Pool pool, JsonColumns json) {
+        this.pool = pool;
+        this.json = json;
+    }
+
+    /** Outcome of an insert: the new row, or the tenant's existing task with the same idempotency key. */
+    public record Inserted(TaskRow task, boolean created) {
+    }
+
+    /**
+     * Records a queued task. A second submission with the tenant's same idempotency key inserts nothing (unique
+     * constraint) and yields the original task instead, race-free across replicas.
+     */
+    public Uni<Inserted> insert(UUID id, String tenantId, TaskSubmission submission, String traceId) {
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        Tuple params = Tuple.tuple()
+                .addUUID(id)
+                .addString(tenantId)
+                .addString(submission.kind().wire())
+                .addString(json.write(submission.program().toJson()))
+                .addString(json.write(submission.inputs()))
+                .addString(json.write(submission.options()))
+                .addString(traceId)
+                .addString(submission.idempotencyKey())
+                .addString(submission.requestHash())
+                .addOffsetDateTime(now);
+        return pool.preparedQuery("""
+                INSERT INTO gateway.tasks (id, tenant_id, kind, status, program, inputs, options, trace_id,
+                                           idempotency_key, request_hash, created_at, updated_at)
+                VALUES ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7, $8, $9, $10, $10)
+                ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+                RETURNING %s""".formatted(FULL_COLUMNS))
+                .execute(params)
+                .chain(rows -> {
+                    Optional<TaskRow> created = first(rows);
+                    if (created.isPresent()) {
+                        return Uni.createFrom().item(new Inserted(created.get(), true));
+                    }
+                    return findByIdempotencyKey(tenantId, submission.idempotencyKey())
+                            .map(existing -> new Inserted(existing.orElseThrow(
+                                    () -> new IllegalStateException("idempotency conflict without a row")), false));
+                });
+    }
+
+    /** The tenant's task; another tenant's task is indistinguishable from a missing one. */
+    public Uni<Optional<TaskRow>> find(UUID id, String tenantId) {
+        return pool.preparedQuery("SELECT " + VIEW_COLUMNS + " FROM gateway.tasks WHERE id = $1 AND tenant_id = $2")
+                .execute(Tuple.of(id, tenantId))
+                .map(this::first);
+    }
+
+    private Uni<Optional<TaskRow>> findByIdempotencyKey(String tenantId, String idempotencyKey) {
+        return pool.preparedQuery("SELECT " + FULL_COLUMNS
+                + " FROM gateway.tasks WHERE tenant_id = $1 AND idempotency_key = $2")
+                .execute(Tuple.of(tenantId, idempotencyKey))
+                .map(this::first);
+    }
+
+    /**
+     * Marks a task whose request never reached Kafka as failed. Only a task no event has touched yet: if the broker
+     * did take the record after all, the orchestrator's events win.
+     */
+    public Uni<Optional<TaskRow>> markSubmitFailed(UUID id, ObjectNode error) {
+        return pool.preparedQuery("""
+                UPDATE gateway.tasks SET status = 'failed', error = $2::text::jsonb, finished_at = now(), updated_at = now()
+                WHERE id = $1 AND status = 'queued' AND last_seq = 0
+                RETURNING %s""".formatted(VIEW_COLUMNS))
+                .execute(Tuple.of(id, json.write(error)))
+                .map(this::first);
+    }
+
+    /**
+     * Puts a task that failed to submit back in the queue, so an idempotent retry publishes it again. Exactly one
+     * concurrent retry wins the update.
+     */
+    public Uni<Optional<TaskRow>> requeueSubmitFailed(UUID id) {
+        return pool.preparedQuery("""
+                UPDATE gateway.tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = now()
+                WHERE id = $1 AND status = 'failed' AND last_seq = 0 AND error->>'code' = 'SUBMIT_FAILED'
+                RETURNING %s""".formatted(FULL_COLUMNS))
+                .execute(Tuple.of(id))
+                .map(this::first);
+    }
+
+    private Optional<TaskRow> first(RowSet<Row> rows) {
+        var it = rows.iterator();
+        return it.hasNext() ? Optional.of(toRow(it.next())) : Optional.empty();
+    }
+
+    private TaskRow toRow(Row row) {
+        boolean full = row.getColumnIndex("inputs") >= 0;
+        return new TaskRow(
+                row.getUUID("id"),
+                row.getString("tenant_id"),
+                TaskKind.fromWire(row.getString("kind")).orElseThrow(),
+                TaskStatus.fromWire(row.getString("status")).orElseThrow(),
+                json.readObject(row.getString("program")),
+                full ? json.readObject(row.getString("inputs")) : null,
+                full ? json.readObject(row.getString("options")) : null,
+                json.readObject(row.getString("result")),
+                json.readObject(row.getString("usage")),
+                json.readObject(row.getString("error")),
+                json.readObject(row.getString("progress")),
+                row.getLong("last_seq"),
+                row.getInteger("attempt"),
+                row.getString("trace_id"),
+                row.getString("idempotency_key"),
+                row.getString("request_hash"),
+                row.getOffsetDateTime("created_at"),
+                row.getOffsetDateTime("started_at"),
+                row.getOffsetDateTime("finished_at"),
+                row.getOffsetDateTime("updated_at"));
+    }
+}

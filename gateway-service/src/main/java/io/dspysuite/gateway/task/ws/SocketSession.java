@@ -1,0 +1,101 @@
+package io.dspysuite.gateway.task.ws;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
+
+import io.dspysuite.gateway.problem.ErrorCode;
+import io.quarkus.websockets.next.WebSocketConnection;
+
+/** One WebSocket connection of a tenant and its task subscriptions. */
+final class SocketSession {
+
+    private static final Logger LOG = Logger.getLogger(SocketSession.class);
+
+    private final WebSocketConnection connection;
+    private final String tenantId;
+    private final LiveEventHub hub;
+    private final Frames frames;
+    private final TaskSubscriptions factory;
+    private final Map<UUID, TaskSubscription> subscriptions = new ConcurrentHashMap<>();
+
+    SocketSession(WebSocketConnection connection, String tenantId, LiveEventHub hub, Frames frames,
+            TaskSubscriptions factory) {
+        this.connection = connection;
+        this.tenantId = tenantId;
+        this.hub = hub;
+        this.frames = frames;
+        this.factory = factory;
+    }
+
+    String tenantId() {
+        return tenantId;
+    }
+
+    int subscriptionCount() {
+        return subscriptions.size();
+    }
+
+    /** Non-blocking send; a failed write means the peer is gone, which {@code @OnClose} cleans up. */
+    void send(String frame) {
+        connection.sendText(frame).subscribe().with(v -> {
+        }, e -> LOG.debugf("sending to connection %s failed: %s", connection.id(), e.getMessage()));
+    }
+
+    /**
+     * Registers a subscription from {@code afterSeq} (replacing an earlier one to the same task) that buffers live
+     * events until {@link TaskSubscription#start()}.
+     */
+    TaskSubscription prepare(UUID taskId, long afterSeq) {
+        TaskSubscription subscription = factory.create(taskId, afterSeq, sink);
+        TaskSubscription previous = subscriptions.put(taskId, subscription);
+        if (previous != null) {
+            drop(previous);
+        }
+        hub.register(subscription);
+        return subscription;
+    }
+
+    void unsubscribe(UUID taskId) {
+        TaskSubscription subscription = subscriptions.remove(taskId);
+        if (subscription != null) {
+            drop(subscription);
+        }
+    }
+
+    /** Removes this exact subscription (not a newer one to the same task). */
+    void remove(TaskSubscription subscription) {
+        subscriptions.remove(subscription.taskId(), subscription);
+        drop(subscription);
+    }
+
+    void close() {
+        subscriptions.values().forEach(this::drop);
+        subscriptions.clear();
+    }
+
+    private void drop(TaskSubscription subscription) {
+        subscription.close();
+        hub.unregister(subscription);
+    }
+
+    private final TaskSubscription.Sink sink = new TaskSubscription.Sink() {
+        @Override
+        public void send(String frame) {
+            SocketSession.this.send(frame);
+        }
+
+        @Override
+        public void completed(TaskSubscription subscription) {
+            remove(subscription);
+        }
+
+        @Override
+        public void failed(TaskSubscription subscription, ErrorCode code, String message) {
+            remove(subscription);
+            SocketSession.this.send(frames.error(null, code, message, subscription.taskId(), null));
+        }
+    };
+}

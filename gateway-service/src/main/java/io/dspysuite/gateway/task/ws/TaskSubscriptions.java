@@ -1,0 +1,36 @@
+package io.dspysuite.gateway.task.ws;
+
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.dspysuite.gateway.task.store.TaskEventStore;
+import io.smallrye.mutiny.Uni;
+
+/** Creates subscriptions that read the event log of {@link TaskEventStore}. */
+@ApplicationScoped
+public class TaskSubscriptions {
+
+    /** Events per replay read; a longer log is read page after page. */
+    static final int PAGE_SIZE = 500;
+
+    private final TaskEventStore store;
+    private final Frames frames;
+
+    public TaskSubscriptions(TaskEventStore store, Frames frames) {
+        this.store = store;
+        this.frames = frames;
+    }
+
+    public TaskSubscription create(UUID taskId, long afterSeq, TaskSubscription.Sink sink) {
+        return new TaskSubscription(taskId, afterSeq, sink, this::page, TaskSubscription.Timing.DEFAULT,
+                System::nanoTime);
+    }
+
+    private Uni<TaskSubscription.Page> page(UUID taskId, long afterSeq) {
+        return store.page(taskId, afterSeq, PAGE_SIZE)
+                .map(page -> new TaskSubscription.Page(
+                        page.events().stream().map(event -> frames.event(taskId, event)).toList(),
+                        page.more(), page.status(), page.lastSeq()));
+    }
+}

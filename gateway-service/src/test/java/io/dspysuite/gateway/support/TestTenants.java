@@ -1,0 +1,24 @@
+package io.dspysuite.gateway.support;
+
+import java.time.Duration;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.dspysuite.gateway.auth.ApiKeyStore;
+import io.dspysuite.gateway.auth.ApiKeys;
+
+/** Registers the second tenant the isolation tests need. */
+@ApplicationScoped
+public class TestTenants {
+
+    private final ApiKeyStore keys;
+
+    public TestTenants(ApiKeyStore keys) {
+        this.keys = keys;
+    }
+
+    public void ensureOtherTenant() {
+        keys.ensureTenantKey(TestKeys.OTHER_TENANT, "Other tenant", ApiKeys.hash(TestKeys.OTHER), "test", false)
+                .await().atMost(Duration.ofSeconds(10));
+    }
+}

@@ -1,0 +1,328 @@
+package io.dspysuite.gateway.task.ws;
+
+import static io.dspysuite.gateway.support.TestKeys.bearer;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.dspysuite.gateway.support.KafkaTestClient;
+import io.dspysuite.gateway.support.TestKeys;
+import io.dspysuite.gateway.support.TestTenants;
+import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.dspysuite.protos.events.v1.TaskRequested;
+import io.dspysuite.protos.events.v1.TaskStatus;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.websockets.next.BasicWebSocketConnector;
+import io.quarkus.websockets.next.WebSocketClientConnection;
+import io.restassured.http.ContentType;
+
+/** The WebSocket API /ws/v1 against the real broker and database. */
+@QuarkusTest
+@WithTestResource(value = SuiteInfraTestResource.class, scope = TestResourceScope.GLOBAL)
+class TaskSocketTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TestHTTPResource("/")
+    URI baseUri;
+
+    @Inject
+    ObjectMapper mapper;
+
+    @Inject
+    TestTenants tenants;
+
+    private final List<WebSocketClientConnection> connections = new ArrayList<>();
+
+    @BeforeEach
+    void tenants() {
+        tenants.ensureOtherTenant();
+    }
+
+    @AfterEach
+    void closeConnections() {
+        connections.forEach(c -> c.close().await().atMost(Duration.ofSeconds(5)));
+        connections.clear();
+    }
+
+    /** A client that queues every text frame it receives. */
+    final class Client {
+        final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+        final WebSocketClientConnection connection;
+
+        Client(BasicWebSocketConnector connector) {
+            // NON_BLOCKING: frames are queued on the event loop in arrival order (the default BLOCKING model hands
+            // each one to a worker thread, which would reorder them before the assertions see them).
+            connection = connector.baseUri(baseUri).path("/ws/v1")
+                    .executionModel(BasicWebSocketConnector.ExecutionModel.NON_BLOCKING)
+                    .onTextMessage((c, frame) -> frames.add(frame))
+                    .connectAndAwait();
+            connections.add(connection);
+        }
+
+        void send(String frame) {
+            connection.sendTextAndAwait(frame);
+        }
+
+        JsonNode next() throws Exception {
+            String frame = frames.poll(WAIT.toSeconds(), TimeUnit.SECONDS);
+            assertThat(frame).as("a frame within " + WAIT).isNotNull();
+            return mapper.readTree(frame);
+        }
+
+        /** The next frame that is not an event of another task. */
+        JsonNode nextFor(UUID taskId) throws Exception {
+            while (true) {
+                JsonNode frame = next();
+                if (!frame.path("type").asText().equals("event") || frame.path("task_id").asText().equals(taskId.toString())) {
+                    return frame;
+                }
+            }
+        }
+    }
+
+    private Client connect(String key) {
+        return new Client(BasicWebSocketConnector.create().addHeader("Authorization", bearer(key)));
+    }
+
+    private static final String TASK = """
+            {"kind": "predict", "program": {"signature": "question -> answer"},
+             "inputs": {"question": "What is the capital of France?"}}""";
+
+    @Test
+    void submitIsAcceptedAndEventsFollowInOrder() throws Exception {
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"submit\",\"request_id\":\"r1\",\"task\":" + TASK + "}");
+
+        JsonNode accepted = client.next();
+        assertThat(accepted.path("type").asText()).isEqualTo("accepted");
+        assertThat(accepted.path("request_id").asText()).isEqualTo("r1");
+        UUID taskId = UUID.fromString(accepted.path("task_id").asText());
+
+        TaskRequested request = KafkaTestClient.awaitRequest(taskId).orElseThrow();
+        assertThat(request.getTenantId()).isEqualTo("dev");
+        KafkaTestClient.send(KafkaTestClient.succeeded(taskId, "answer", "Paris"));
+
+        List<JsonNode> events = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            events.add(client.nextFor(taskId));
+        }
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.path("type").asText()).isEqualTo("event");
+            assertThat(e.path("task_id").asText()).isEqualTo(taskId.toString());
+        });
+        assertThat(events).extracting(e -> e.path("seq").asLong()).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(events).extracting(e -> e.path("event").asText()).containsExactly("status", "status", "result", "status");
+        assertThat(events.get(0).path("data").path("status").asText()).isEqualTo("queued");
+        assertThat(events.get(1).path("data").path("status").asText()).isEqualTo("running");
+        assertThat(events.get(1).path("data").path("attempt").asInt()).isEqualTo(1);
+        JsonNode result = events.get(2).path("data");
+        assertThat(result.path("outputs").path("answer").asText()).isEqualTo("Paris");
+        assertThat(result.path("usage").path("input_tokens").asLong()).isEqualTo(42);
+        assertThat(result.path("model").asText()).isEqualTo("smollm2-135m");
+        assertThat(events.get(3).path("data").path("status").asText()).isEqualTo("succeeded");
+
+        // Nothing after the final event, not even a duplicate.
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.nextFor(taskId).path("type").asText()).isEqualTo("pong");
+    }
+
+    @Test
+    void subscribeWithAfterSeqReplaysMissedEventsThenLiveOnes() throws Exception {
+        UUID taskId = submitOverRest();
+        KafkaTestClient.send(
+                KafkaTestClient.status(taskId, 1, TaskStatus.TASK_STATUS_QUEUED, 0),
+                KafkaTestClient.status(taskId, 2, TaskStatus.TASK_STATUS_RUNNING, 1));
+        // The client saw seq 1 before it lost its connection; the view has both.
+        await().atMost(WAIT).untilAsserted(() -> given().header("Authorization", bearer(TestKeys.DEV))
+                .when().get("/api/v1/tasks/" + taskId).then().body("last_seq", equalTo(2)));
+
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"subscribe\",\"task_id\":\"" + taskId + "\",\"after_seq\":1}");
+        JsonNode replayed = client.nextFor(taskId);
+        assertThat(replayed.path("seq").asLong()).isEqualTo(2);
+        assertThat(replayed.path("data").path("status").asText()).isEqualTo("running");
+
+        KafkaTestClient.send(
+                KafkaTestClient.result(taskId, 3, "answer", "Paris"),
+                KafkaTestClient.status(taskId, 4, TaskStatus.TASK_STATUS_SUCCEEDED, 0));
+        assertThat(client.nextFor(taskId).path("seq").asLong()).isEqualTo(3);
+        assertThat(client.nextFor(taskId).path("seq").asLong()).isEqualTo(4);
+
+        client.send("{\"type\":\"ping\",\"request_id\":7}");
+        JsonNode pong = client.nextFor(taskId);
+        assertThat(pong.path("type").asText()).isEqualTo("pong");
+        assertThat(pong.path("request_id").asText()).isEqualTo("7");
+    }
+
+    @Test
+    void subscribingToAFinishedTaskReplaysItAll() throws Exception {
+        UUID taskId = submitOverRest();
+        KafkaTestClient.send(KafkaTestClient.succeeded(taskId, "answer", "Paris"));
+        await().atMost(WAIT).untilAsserted(() -> given().header("Authorization", bearer(TestKeys.DEV))
+                .when().get("/api/v1/tasks/" + taskId).then().body("status", equalTo("succeeded")));
+
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"subscribe\",\"task_id\":\"" + taskId + "\"}");
+        List<Long> seqs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            seqs.add(client.nextFor(taskId).path("seq").asLong());
+        }
+        assertThat(seqs).containsExactly(1L, 2L, 3L, 4L);
+    }
+
+    @Test
+    void badFramesGetErrorFramesAndTheConnectionStaysOpen() throws Exception {
+        Client client = connect(TestKeys.DEV);
+
+        client.send("this is not json");
+        JsonNode malformed = client.next();
+        assertThat(malformed.path("type").asText()).isEqualTo("error");
+        assertThat(malformed.path("code").asText()).isEqualTo("MALFORMED_FRAME");
+
+        client.send("{\"type\":\"dance\",\"request_id\":\"r9\"}");
+        JsonNode unknown = client.next();
+        assertThat(unknown.path("code").asText()).isEqualTo("UNKNOWN_TYPE");
+        assertThat(unknown.path("request_id").asText()).isEqualTo("r9");
+
+        client.send("{\"request_id\":\"r10\"}");
+        assertThat(client.next().path("code").asText()).isEqualTo("MALFORMED_FRAME");
+
+        client.send("{\"type\":\"subscribe\",\"request_id\":\"r2\",\"task_id\":\"" + UUID.randomUUID() + "\"}");
+        JsonNode notFound = client.next();
+        assertThat(notFound.path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+        assertThat(notFound.path("request_id").asText()).isEqualTo("r2");
+
+        client.send("{\"type\":\"subscribe\",\"request_id\":\"r3\",\"task_id\":\"nope\"}");
+        assertThat(client.next().path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+
+        client.send("{\"type\":\"submit\",\"request_id\":\"r4\",\"task\":{\"kind\":\"predict\",\"program\":{\"signature\":\"q -> a\"}}}");
+        JsonNode invalid = client.next();
+        assertThat(invalid.path("code").asText()).isEqualTo("VALIDATION_FAILED");
+        assertThat(invalid.path("request_id").asText()).isEqualTo("r4");
+        assertThat(invalid.path("violations").findValuesAsText("field")).contains("inputs");
+
+        client.send("{\"type\":\"submit\",\"request_id\":\"r5\"}");
+        assertThat(client.next().path("code").asText()).isEqualTo("VALIDATION_FAILED");
+
+        client.send("{\"type\":\"submit\",\"request_id\":\"r6\",\"task\":{\"kind\":\"optimize\",\"program\":{\"name\":\"qa\"},\"inputs\":{\"q\":1}}}");
+        assertThat(client.next().path("code").asText()).isEqualTo("UNSUPPORTED_KIND");
+
+        client.send("{\"type\":\"subscribe\",\"request_id\":\"r7\",\"task_id\":\"" + UUID.randomUUID() + "\",\"after_seq\":-1}");
+        assertThat(client.next().path("code").asText()).isEqualTo("VALIDATION_FAILED");
+
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.next().path("type").asText()).isEqualTo("pong");
+    }
+
+    @Test
+    void unsubscribeStopsTheEvents() throws Exception {
+        UUID taskId = submitOverRest();
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"subscribe\",\"task_id\":\"" + taskId + "\"}");
+        KafkaTestClient.send(KafkaTestClient.status(taskId, 1, TaskStatus.TASK_STATUS_QUEUED, 0));
+        assertThat(client.nextFor(taskId).path("seq").asLong()).isEqualTo(1);
+
+        client.send("{\"type\":\"unsubscribe\",\"task_id\":\"" + taskId + "\"}");
+        KafkaTestClient.send(KafkaTestClient.status(taskId, 2, TaskStatus.TASK_STATUS_RUNNING, 1));
+        // Wait until the view has the event the live consumer also saw, then check nothing came.
+        await().atMost(WAIT).untilAsserted(() -> given().header("Authorization", bearer(TestKeys.DEV))
+                .when().get("/api/v1/tasks/" + taskId).then().body("last_seq", equalTo(2)));
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.nextFor(taskId).path("type").asText()).isEqualTo("pong");
+        assertThat(client.frames).isEmpty();
+    }
+
+    @Test
+    void framesAboveOneMebibyteCloseTheConnection() throws Exception {
+        Client client = connect(TestKeys.DEV);
+        String big = "{\"type\":\"ping\",\"pad\":\"" + "x".repeat(1024 * 1024) + "\"}";
+        client.connection.sendText(big).subscribe().with(v -> {
+        }, e -> {
+        });
+        await().atMost(WAIT).until(client.connection::isClosed);
+
+        // Just under the limit is fine.
+        Client other = connect(TestKeys.DEV);
+        other.send("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(1000 * 1024) + "\"}");
+        assertThat(other.next().path("type").asText()).isEqualTo("pong");
+    }
+
+    @Test
+    void anotherTenantsTaskCannotBeSubscribed() throws Exception {
+        UUID taskId = submitOverRest();
+        Client other = connect(TestKeys.OTHER);
+        other.send("{\"type\":\"subscribe\",\"request_id\":\"x\",\"task_id\":\"" + taskId + "\",\"after_seq\":0}");
+        JsonNode error = other.next();
+        assertThat(error.path("type").asText()).isEqualTo("error");
+        assertThat(error.path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+
+        // And it hears nothing of that task's events.
+        KafkaTestClient.send(KafkaTestClient.status(taskId, 1, TaskStatus.TASK_STATUS_QUEUED, 0));
+        other.send("{\"type\":\"ping\"}");
+        assertThat(other.next().path("type").asText()).isEqualTo("pong");
+        assertThat(other.frames).isEmpty();
+    }
+
+    @Test
+    void browsersAuthenticateThroughTheSubprotocolCarrier() throws Exception {
+        String carrier = URLEncoder.encode("quarkus-http-upgrade#Authorization#Bearer " + TestKeys.DEV,
+                StandardCharsets.UTF_8).replace("+", "%20");
+        Client client = new Client(BasicWebSocketConnector.create()
+                .addSubprotocol("bearer-token-carrier")
+                .addSubprotocol(carrier)
+                .addHeader("Origin", baseUri.toString().replaceAll("/$", "")));
+        assertThat(client.connection.subprotocol()).isEqualTo("bearer-token-carrier");
+
+        client.send("{\"type\":\"submit\",\"request_id\":\"b1\",\"task\":" + TASK + "}");
+        JsonNode accepted = client.next();
+        assertThat(accepted.path("type").asText()).isEqualTo("accepted");
+    }
+
+    @Test
+    void upgradeWithoutAValidKeyIsRefused() {
+        assertThatThrownBy(() -> new Client(BasicWebSocketConnector.create())).hasStackTraceContaining("401");
+        assertThatThrownBy(() -> connect("wrong-key-0123456789abcdef")).hasStackTraceContaining("401");
+        String wrongCarrier = URLEncoder.encode("quarkus-http-upgrade#Authorization#Bearer wrong-key-0123456789abcdef",
+                StandardCharsets.UTF_8).replace("+", "%20");
+        assertThatThrownBy(() -> new Client(BasicWebSocketConnector.create()
+                .addSubprotocol("bearer-token-carrier").addSubprotocol(wrongCarrier))).hasStackTraceContaining("401");
+    }
+
+    @Test
+    void upgradeFromAForeignOriginIsRefused() {
+        assertThatThrownBy(() -> new Client(BasicWebSocketConnector.create()
+                .addHeader("Authorization", bearer(TestKeys.DEV))
+                .addHeader("Origin", "https://evil.example"))).hasStackTraceContaining("403");
+    }
+
+    private UUID submitOverRest() {
+        String id = given().header("Authorization", bearer(TestKeys.DEV)).contentType(ContentType.JSON).body(TASK)
+                .when().post("/api/v1/tasks").then().statusCode(202).extract().path("id");
+        return UUID.fromString(id);
+    }
+}
