@@ -1,6 +1,9 @@
 package io.dspysuite.orchestration.testing;
 
+import io.dspysuite.protos.dspy.v1.Catalog;
 import io.dspysuite.protos.dspy.v1.DspyService;
+import io.dspysuite.protos.dspy.v1.ExecuteClientMessage;
+import io.dspysuite.protos.dspy.v1.GetCatalogRequest;
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.ExecuteUpdate;
 import io.dspysuite.protos.dspy.v1.TaskResult;
@@ -26,6 +29,20 @@ public class FakeDspyGrpcService implements DspyService {
 
     @Override
     public Uni<TaskResult> predict(ExecuteRequest request) {
-        return Uni.createFrom().failure(Status.UNIMPLEMENTED.withDescription("not used yet").asRuntimeException());
+        return Uni.createFrom().failure(unused());
+    }
+
+    @Override
+    public Uni<Catalog> getCatalog(GetCatalogRequest request) {
+        return Uni.createFrom().failure(unused());
+    }
+
+    @Override
+    public Multi<ExecuteUpdate> executeInteractive(Multi<ExecuteClientMessage> messages) {
+        return Multi.createFrom().failure(unused());
+    }
+
+    private static RuntimeException unused() {
+        return Status.UNIMPLEMENTED.withDescription("not used by these tests").asRuntimeException();
     }
 }
