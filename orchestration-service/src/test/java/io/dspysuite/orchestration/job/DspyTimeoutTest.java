@@ -26,7 +26,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** The per-attempt timeout of DSPy calls, set through {@code dspy-suite.dspy.timeout-seconds} (1 s here). */
+/**
+ * The per-attempt timeout of DSPy calls, per kind ({@code dspy-suite.kinds.predict.timeout}, 1 s here, following the
+ * older {@code dspy-suite.dspy.timeout-seconds}), with a single attempt so that the timeout ends the task.
+ */
 @QuarkusTest
 @TestProfile(DspyTimeoutTest.OneSecondTimeout.class)
 @WithTestResource(SuiteInfraTestResource.class)
@@ -36,7 +39,7 @@ class DspyTimeoutTest {
     public static class OneSecondTimeout implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("dspy-suite.dspy.timeout-seconds", "1");
+            return Map.of("dspy-suite.dspy.timeout-seconds", "1", "dspy-suite.kinds.predict.max-attempts", "1");
         }
     }
 
@@ -47,7 +50,7 @@ class DspyTimeoutTest {
     String bootstrapServers;
 
     @Test
-    void callThatOutlivesItsTimeoutFailsAsDeadlineExceededWithoutRetryAndIsCancelled() {
+    void callThatOutlivesItsTimeoutFailsAsDeadlineExceededAndIsCancelled() {
         TaskRequested request = TaskRequests.predict("never answered");
         String id = request.getTaskId();
         fake.script(id, FakeDspy.answerWhen(new CompletableFuture<>()));
@@ -61,9 +64,9 @@ class DspyTimeoutTest {
             assertThat(events.get(2).getError().getRetryable()).isTrue();
             assertThat(events.get(3).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
         }
-        // A timed-out call is not retried (more load on a slow service would not help)...
+        // No call-level retry; the job had a single attempt...
         assertThat(fake.calls(id)).hasSize(1);
-        // ...and the abandoned call is cancelled at the service by the gRPC deadline trailing the timeout by 1 s.
+        // ...and the call was cancelled at the service by its gRPC deadline (the timeout).
         await().atMost(Duration.ofSeconds(4)).until(() -> fake.cancellations(id) == 1);
     }
 }

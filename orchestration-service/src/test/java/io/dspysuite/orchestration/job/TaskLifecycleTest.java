@@ -36,6 +36,7 @@ import io.dspysuite.protos.events.v1.TaskStatus;
 import io.grpc.Status;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -115,6 +116,8 @@ class TaskLifecycleTest {
         assertThat(job.getString("trace_parent")).isEqualTo(TRACEPARENT);
         assertThat(job.getValue("lease_expires_at")).isNull();
         assertThat(job.getValue("completed_at")).isNotNull();
+        // Everything the outbox held for the task was published and removed.
+        await().until(() -> count("SELECT count(*) FROM orchestration.outbox WHERE task_id = $1", id) == 0);
     }
 
     @Test
@@ -163,42 +166,83 @@ class TaskLifecycleTest {
         JsonObject lastError = (JsonObject) job.getValue("last_error");
         assertThat(lastError.getString("code")).isEqualTo("INVALID_SIGNATURE");
         assertThat(lastError.getBoolean("retryable")).isFalse();
+        assertThat((JsonArray) job.getValue("attempts")).hasSize(1);
     }
 
     @Test
-    void transientErrorsAreRetriedUntilTheCallSucceeds() {
+    void transientErrorEndsTheAttemptAndTheNextAttemptSucceedsAfterABackoff() {
         TaskRequested request = TaskRequests.predict("flaky");
         String id = request.getTaskId();
-        fake.script(id,
-                FakeDspy.failBare(Status.UNAVAILABLE.withDescription("connection reset")),
-                FakeDspy.failWith(Code.UNAVAILABLE, "LM_UNAVAILABLE", true));
+        fake.script(id, FakeDspy.failWith(Code.UNAVAILABLE, "LM_UNAVAILABLE", true));
 
         kafka.request(request);
 
-        List<TaskEvent> events = awaitEvents(id, 4);
-        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L);
-        assertThat(events.get(2).getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
-        assertStatus(events.get(3), TaskStatus.TASK_STATUS_SUCCEEDED);
-        // Call-level retries stay inside one attempt of the job.
-        assertThat(fake.calls(id)).hasSize(3).extracting(ExecuteRequest::getAttempt).containsOnly(1);
-        assertThat(job(id).getString("state")).isEqualTo("completed");
+        List<TaskEvent> events = kafka.awaitFinal(id);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+        assertStatus(events.get(0), TaskStatus.TASK_STATUS_QUEUED);
+        assertStatus(events.get(1), TaskStatus.TASK_STATUS_RUNNING);
+        assertThat(events.get(1).getStatus().getAttempt()).isEqualTo(1);
+        // The failed attempt sends the task back to the queue: no error event, since the task has not failed.
+        assertStatus(events.get(2), TaskStatus.TASK_STATUS_QUEUED);
+        assertStatus(events.get(3), TaskStatus.TASK_STATUS_RUNNING);
+        assertThat(events.get(3).getStatus().getAttempt()).isEqualTo(2);
+        assertThat(events.get(4).getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
+        assertStatus(events.get(5), TaskStatus.TASK_STATUS_SUCCEEDED);
+        // Job-level retries only: one call per attempt.
+        assertThat(fake.calls(id)).extracting(ExecuteRequest::getAttempt).containsExactly(1, 2);
+
+        Row job = job(id);
+        assertThat(job.getString("state")).isEqualTo("completed");
+        assertThat(job.getInteger("attempt")).isEqualTo(2);
+        assertThat(job.getInteger("max_attempts")).isEqualTo(5);
+        JsonArray attempts = (JsonArray) job.getValue("attempts");
+        assertThat(attempts).hasSize(1);
+        assertThat(attempts.getJsonObject(0).getInteger("attempt")).isEqualTo(1);
+        assertThat(attempts.getJsonObject(0).getString("code")).isEqualTo("LM_UNAVAILABLE");
+        assertThat(attempts.getJsonObject(0).getBoolean("retryable")).isTrue();
+        // The second attempt was scheduled a backoff after the first failed: base 400 ms, jitter 20 %.
+        double backoffSeconds = scalar("""
+                SELECT extract(epoch FROM scheduled_at - (attempts->0->>'at')::timestamptz) FROM orchestration.jobs
+                 WHERE id = $1""", id);
+        assertThat(backoffSeconds).isBetween(0.32, 0.48);
     }
 
     @Test
-    void persistentTransientErrorFailsAsRetryableAfterTheRetriesAreSpent() {
+    void persistentTransientErrorFailsWithTheHistoryOnceTheAttemptsAreSpent() {
         TaskRequested request = TaskRequests.predict("rate limited");
         String id = request.getTaskId();
         FakeDspy.Behaviour limited = FakeDspy.failWith(Code.RESOURCE_EXHAUSTED, "LM_RATE_LIMITED", true);
-        fake.script(id, limited, limited, limited, limited);
+        fake.script(id, limited, limited, limited, limited, limited, FakeDspy.answer());
 
         kafka.request(request);
 
-        List<TaskEvent> events = awaitEvents(id, 4);
-        assertThat(events.get(2).getError().getCode()).isEqualTo("LM_RATE_LIMITED");
-        assertThat(events.get(2).getError().getRetryable()).isTrue();
-        assertStatus(events.get(3), TaskStatus.TASK_STATUS_FAILED);
-        assertThat(fake.calls(id)).hasSize(3);
-        assertThat(job(id).getString("state")).isEqualTo("discarded");
+        List<TaskEvent> events = kafka.awaitFinal(id);
+        // QUEUED, then RUNNING + QUEUED for attempts 1-4, RUNNING for attempt 5, error, FAILED.
+        assertThat(events).hasSize(12);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L,
+                11L, 12L);
+        assertThat(events.stream().filter(e -> e.hasStatus()
+                && e.getStatus().getStatus() == TaskStatus.TASK_STATUS_RUNNING).map(e -> e.getStatus().getAttempt()))
+                .containsExactly(1, 2, 3, 4, 5);
+        assertThat(events.get(10).getError().getCode()).isEqualTo("LM_RATE_LIMITED");
+        assertThat(events.get(10).getError().getRetryable()).isTrue();
+        assertStatus(events.get(11), TaskStatus.TASK_STATUS_FAILED);
+        assertThat(events.stream().filter(KafkaTestClient::isFinal)).hasSize(1);
+        assertThat(fake.calls(id)).extracting(ExecuteRequest::getAttempt).containsExactly(1, 2, 3, 4, 5);
+
+        Row job = job(id);
+        assertThat(job.getString("state")).isEqualTo("discarded");
+        JsonArray attempts = (JsonArray) job.getValue("attempts");
+        assertThat(attempts).hasSize(5);
+        for (int i = 0; i < 5; i++) {
+            assertThat(attempts.getJsonObject(i).getInteger("attempt")).isEqualTo(i + 1);
+            assertThat(attempts.getJsonObject(i).getString("code")).isEqualTo("LM_RATE_LIMITED");
+        }
+        // Backoff grows: each gap between failures is at least the nominal delay minus the jitter.
+        double secondGap = scalar("""
+                SELECT extract(epoch FROM (attempts->2->>'at')::timestamptz - (attempts->1->>'at')::timestamptz)
+                  FROM orchestration.jobs WHERE id = $1""", id);
+        assertThat(secondGap).isGreaterThanOrEqualTo(0.64);
     }
 
     @Test
@@ -288,6 +332,12 @@ class TaskLifecycleTest {
                 .execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10));
         assertThat(rows.rowCount()).as("job rows for %s", id).isEqualTo(1);
         return rows.iterator().next();
+    }
+
+    private double scalar(String sql, String id) {
+        Object value = pool.preparedQuery(sql).execute(Tuple.of(UUID.fromString(id))).await()
+                .atMost(Duration.ofSeconds(10)).iterator().next().getValue(0);
+        return ((Number) value).doubleValue();
     }
 
     private long count(String sql, String id) {

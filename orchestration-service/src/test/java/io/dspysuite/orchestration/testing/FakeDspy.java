@@ -18,7 +18,9 @@ import com.google.rpc.ErrorInfo;
 
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.ExecuteUpdate;
+import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.StatusUpdate;
+import io.dspysuite.protos.dspy.v1.TokenChunk;
 import io.dspysuite.protos.dspy.v1.TaskResult;
 import io.dspysuite.protos.dspy.v1.Usage;
 import io.grpc.Status;
@@ -87,6 +89,32 @@ public class FakeDspy {
     public static Behaviour answerWhen(CompletionStage<?> gate) {
         return request -> Uni.createFrom().completionStage(gate)
                 .onItem().transformToMulti(ignored -> answer().respond(request));
+    }
+
+    /**
+     * {@code steps} progress updates (fraction i/steps), each followed by {@code chunksPerStep} token chunks of the
+     * "answer" field ("c0", "c1", ...), then the default answer: a stream like an LM's, to exercise ordering.
+     */
+    public static Behaviour progressThenAnswer(int steps, int chunksPerStep) {
+        return request -> {
+            java.util.List<ExecuteUpdate> updates = new java.util.ArrayList<>();
+            int chunk = 0;
+            for (int i = 1; i <= steps; i++) {
+                updates.add(ExecuteUpdate.newBuilder().setProgress(ProgressUpdate.newBuilder()
+                        .setFraction((double) i / steps).setPhase("trial").setStep(i).setTotal(steps)).build());
+                for (int c = 0; c < chunksPerStep; c++) {
+                    updates.add(ExecuteUpdate.newBuilder()
+                            .setChunk(TokenChunk.newBuilder().setField("answer").setText("c" + chunk++)).build());
+                }
+            }
+            return Multi.createFrom().iterable(updates).onCompletion().switchTo(answer().respond(request));
+        };
+    }
+
+    /** Never answers (until the client cancels): a long-running call. */
+    public static Behaviour holdOpen() {
+        return request -> Multi.createFrom().emitter(emitter -> {
+        });
     }
 
     /** Fails the way the Python service does: a status with a google.rpc.ErrorInfo detail. */

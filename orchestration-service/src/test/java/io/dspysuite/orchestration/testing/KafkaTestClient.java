@@ -67,6 +67,23 @@ public final class KafkaTestClient implements AutoCloseable {
         return send(SuiteTopics.TASKS_REQUESTED, request.getTaskId(), request.toByteArray());
     }
 
+    /** Publishes a control record as the gateway does (key = task id). */
+    public RecordMetadata control(io.dspysuite.protos.events.v1.TaskControl control) {
+        return send(SuiteTopics.TASKS_CONTROL, control.getTaskId(), control.toByteArray());
+    }
+
+    /** Waits until the task's events include a final status (SUCCEEDED, FAILED or CANCELLED); returns all seen. */
+    public List<TaskEvent> awaitFinal(String taskId) {
+        return await().until(() -> events(taskId), events -> events.stream().anyMatch(KafkaTestClient::isFinal));
+    }
+
+    public static boolean isFinal(TaskEvent event) {
+        return event.hasStatus() && switch (event.getStatus().getStatus()) {
+            case TASK_STATUS_SUCCEEDED, TASK_STATUS_FAILED, TASK_STATUS_CANCELLED -> true;
+            default -> false;
+        };
+    }
+
     public RecordMetadata send(String topic, String key, byte[] value) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("traceparent", TRACEPARENT.getBytes(StandardCharsets.UTF_8));

@@ -17,9 +17,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
  * Publishes task events to {@code dspy.tasks.events}, keyed by task id so all events of a task share a partition and
  * keep their order. A returned {@link Uni} completes once the broker acknowledged the record (acks=all).
  * <p>
- * Delivery: events are published after the state change they report is committed. In the happy path that is
- * at-least-once (the producer retries, consumers drop seqs they have seen), but a crash between the commit and the
- * publication loses the event; a transactional outbox will close that window with the durable-engine work.
+ * Only the {@link OutboxRelay} publishes: events reach the topic from the outbox, never straight from a state change.
  */
 @ApplicationScoped
 public class TaskEventPublisher {

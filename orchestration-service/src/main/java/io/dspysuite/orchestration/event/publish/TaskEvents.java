@@ -9,22 +9,23 @@ import jakarta.inject.Inject;
 import com.google.protobuf.Timestamp;
 
 import io.dspysuite.orchestration.job.model.JobError;
+import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.dspysuite.protos.events.v1.Chunk;
 import io.dspysuite.protos.events.v1.Error;
+import io.dspysuite.protos.events.v1.Progress;
 import io.dspysuite.protos.events.v1.Result;
 import io.dspysuite.protos.events.v1.StatusChanged;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskStatus;
 
 /**
- * Builds the {@link TaskEvent}s of a task. The caller supplies the seq: it is allotted by the job store in the same
- * statement that makes the event true, which is what keeps a task's seqs gap-free across replicas.
+ * Builds the {@link TaskEvent}s of a task, <em>without</em> their seq: the job store allots seqs in the same statement
+ * that makes the events true and writes them to the outbox, and the relay stamps the seq on when it publishes
+ * ({@link #withSeq}). That is what keeps a task's seqs gap-free and ordered across replicas.
  */
 @ApplicationScoped
 public class TaskEvents {
-
-    /** The first event of every task. */
-    public static final long QUEUED_SEQ = 1;
 
     private final Clock clock;
 
@@ -38,54 +39,96 @@ public class TaskEvents {
     }
 
     public TaskEvent queued(TaskRef task) {
-        return status(task, QUEUED_SEQ, TaskStatus.TASK_STATUS_QUEUED, 0);
+        return status(task, TaskStatus.TASK_STATUS_QUEUED, 0);
     }
 
-    public TaskEvent running(TaskRef task, long seq, int attempt) {
-        return status(task, seq, TaskStatus.TASK_STATUS_RUNNING, attempt);
+    public TaskEvent running(TaskRef task, int attempt) {
+        return status(task, TaskStatus.TASK_STATUS_RUNNING, attempt);
     }
 
-    public TaskEvent succeeded(TaskRef task, long seq) {
-        return status(task, seq, TaskStatus.TASK_STATUS_SUCCEEDED, 0);
+    public TaskEvent succeeded(TaskRef task) {
+        return status(task, TaskStatus.TASK_STATUS_SUCCEEDED, 0);
     }
 
-    public TaskEvent failed(TaskRef task, long seq) {
-        return status(task, seq, TaskStatus.TASK_STATUS_FAILED, 0);
+    public TaskEvent failed(TaskRef task) {
+        return status(task, TaskStatus.TASK_STATUS_FAILED, 0);
     }
 
-    public TaskEvent result(TaskRef task, long seq, TaskResult result) {
+    public TaskEvent cancelled(TaskRef task) {
+        return status(task, TaskStatus.TASK_STATUS_CANCELLED, 0);
+    }
+
+    public TaskEvent result(TaskRef task, TaskResult result) {
         Result payload = Result.newBuilder()
                 .setOutputs(result.getOutputs())
                 .setUsage(result.getUsage())
                 .setModel(result.getModel())
                 .build();
-        return envelope(task, seq).setResult(payload).build();
+        return envelope(task).setResult(payload).build();
     }
 
-    public TaskEvent error(TaskRef task, long seq, JobError error) {
+    public TaskEvent error(TaskRef task, JobError error) {
         Error payload = Error.newBuilder()
                 .setCode(error.code())
                 .setMessage(error.message())
                 .setRetryable(error.retryable())
                 .build();
-        return envelope(task, seq).setError(payload).build();
+        return envelope(task).setError(payload).build();
     }
 
-    private TaskEvent status(TaskRef task, long seq, TaskStatus status, int attempt) {
-        return envelope(task, seq)
+    /**
+     * A progress event. {@code events.v1.Progress} has only a fraction and a message, so the structured fields of the
+     * DSPy service's update (phase, step/total, scores) are folded into the message, e.g. {@code "trial 3/10 (best
+     * 82.5): ..."} (a contract extension would carry them as fields).
+     */
+    public TaskEvent progress(TaskRef task, ProgressUpdate update) {
+        return envelope(task)
+                .setProgress(Progress.newBuilder().setFraction(update.getFraction()).setMessage(describe(update)))
+                .build();
+    }
+
+    public TaskEvent chunk(TaskRef task, String field, String text) {
+        return envelope(task).setChunk(Chunk.newBuilder().setField(field).setText(text)).build();
+    }
+
+    /** The event as published: with the seq the store allotted to it. */
+    public static TaskEvent withSeq(TaskEvent event, long seq) {
+        if (seq < 1) {
+            throw new IllegalArgumentException("event seqs start at 1, got " + seq);
+        }
+        return event.toBuilder().setSeq(seq).build();
+    }
+
+    static String describe(ProgressUpdate update) {
+        StringBuilder text = new StringBuilder(update.getPhase());
+        if (update.getTotal() > 0) {
+            text.append(text.isEmpty() ? "" : " ").append(update.getStep()).append('/').append(update.getTotal());
+        }
+        if (update.hasCurrentScore()) {
+            text.append(text.isEmpty() ? "" : " ").append(String.format(java.util.Locale.ROOT, "(score %.1f)",
+                    update.getCurrentScore()));
+        }
+        if (update.hasBestScore()) {
+            text.append(text.isEmpty() ? "" : " ").append(String.format(java.util.Locale.ROOT, "(best %.1f)",
+                    update.getBestScore()));
+        }
+        if (!update.getMessage().isEmpty()) {
+            text.append(text.isEmpty() ? "" : ": ").append(update.getMessage());
+        }
+        return text.toString();
+    }
+
+    private TaskEvent status(TaskRef task, TaskStatus status, int attempt) {
+        return envelope(task)
                 .setStatus(StatusChanged.newBuilder().setStatus(status).setAttempt(attempt))
                 .build();
     }
 
-    private TaskEvent.Builder envelope(TaskRef task, long seq) {
-        if (seq < 1) {
-            throw new IllegalArgumentException("event seqs start at 1, got " + seq);
-        }
+    private TaskEvent.Builder envelope(TaskRef task) {
         Instant now = clock.instant();
         return TaskEvent.newBuilder()
                 .setTaskId(task.taskId())
                 .setTenantId(task.tenantId())
-                .setSeq(seq)
                 .setTraceId(task.traceId())
                 .setOccurredAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()));
     }

@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.model.NewJob;
+import io.dspysuite.orchestration.job.worker.KindsConfig;
 import io.dspysuite.orchestration.job.worker.QueuesConfig;
 import io.dspysuite.protos.events.v1.TaskRequested;
 
@@ -14,9 +15,11 @@ import io.dspysuite.protos.events.v1.TaskRequested;
 public class NewJobFactory {
 
     private final QueuesConfig queues;
+    private final KindsConfig kinds;
 
-    NewJobFactory(QueuesConfig queues) {
+    NewJobFactory(QueuesConfig queues, KindsConfig kinds) {
         this.queues = queues;
+        this.kinds = kinds;
     }
 
     /** @throws InvalidTaskRequestException when the request cannot become a job */
@@ -32,8 +35,8 @@ public class NewJobFactory {
                 .orElseThrow(() -> new InvalidTaskRequestException(
                         "task " + id + " has no supported kind (" + request.getKindValue() + ")"));
         QueuesConfig.Queue settings = queues.of(queue);
-        return new NewJob(id, request.getTenantId(), request, queue, settings.priority(), settings.maxAttempts(),
-                traceParent);
+        int maxAttempts = kinds.of(request.getKind()).maxAttempts();
+        return new NewJob(id, request.getTenantId(), request, queue, settings.priority(), maxAttempts, traceParent);
     }
 
     private static UUID parseTaskId(String taskId) {

@@ -1,23 +1,28 @@
 package io.dspysuite.orchestration.job.model;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;
 
 import io.dspysuite.protos.events.v1.TaskRequested;
 
 /**
- * A job this replica has just claimed (state {@code executing}, lease held).
+ * A job this replica has just claimed (state {@code executing}, lease held by {@code owner}).
  *
- * @param attempt the attempt now running (1-based)
- * @param runningSeq the event seq allotted to the RUNNING event of this attempt (the row's {@code last_seq})
+ * @param attempt the attempt now running (1-based); every later update of the row is guarded by it and the owner
  * @param traceParent W3C traceparent stored with the request, or {@code null}
+ * @param lease how long the lease lasts from each renewal (heartbeat)
+ * @param insertedAt when the job was stored (bounds how long an open circuit may postpone it)
  */
 public record ClaimedJob(UUID id, String tenantId, JobQueue queue, int attempt, int maxAttempts, TaskRequested request,
-        long runningSeq, String traceParent) {
+        String traceParent, Duration lease, Instant insertedAt, String owner) {
 
     public ClaimedJob {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(queue, "queue");
         Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(lease, "lease");
+        Objects.requireNonNull(owner, "owner");
     }
 }

@@ -1,12 +1,23 @@
 package io.dspysuite.orchestration.job.model;
 
-/** Life-cycle states of a job row (column {@code jobs.state}); the names are the stored values in lower case. */
+/**
+ * Life-cycle states of a job row (column {@code jobs.state}); the names are the stored values in lower case.
+ * <pre>
+ *   available ──claim──▶ executing ──▶ completed                      (SUCCEEDED)
+ *      ▲  ▲                 │  │  └───▶ discarded                      (FAILED: not retryable, or attempts spent)
+ *      │  └── lease rescue ─┘  └──────▶ retryable ──scheduled_at──▶ claimed again   (QUEUED)
+ *      └── circuit open (attempt not counted)
+ *   available / scheduled / retryable / executing ──cancel──▶ cancelled  (CANCELLED)
+ * </pre>
+ * API statuses: available, scheduled, retryable = queued; executing = running; completed = succeeded;
+ * discarded = failed; cancelled = cancelled.
+ */
 public enum JobState {
     AVAILABLE,
-    /** Reserved: waiting for its {@code scheduled_at} (delayed jobs). */
+    /** Reserved: waiting for its {@code scheduled_at} (delayed jobs); claimable once it has passed. */
     SCHEDULED,
     EXECUTING,
-    /** Reserved: failed an attempt, will be made available again after a backoff. */
+    /** An attempt failed transiently; claimable again once {@code scheduled_at} (now + backoff) has passed. */
     RETRYABLE,
     COMPLETED,
     DISCARDED,

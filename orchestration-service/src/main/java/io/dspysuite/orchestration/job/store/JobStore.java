@@ -1,154 +1,408 @@
 package io.dspysuite.orchestration.job.store;
 
 import java.time.Duration;
-import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
+import io.dspysuite.orchestration.event.publish.TaskEvents;
+import io.dspysuite.orchestration.event.publish.TaskRef;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobError;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.model.NewJob;
 import io.dspysuite.orchestration.job.model.TaskKinds;
+import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskRequested;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
- * The job table, through the reactive PostgreSQL client (never blocks a thread).
+ * The job table and its outbox, through the reactive PostgreSQL client (never blocks a thread).
  * <p>
- * Every operation is a single statement, hence its own transaction, and every state change is guarded by the state
- * (and attempt) it expects: a replica that lost a job (lease rescued, cancelled) changes nothing and learns so from an
- * empty result. Each change also allots the event sequence numbers of the events it implies, so events are numbered
- * in the same transaction that makes them true.
+ * Every state change is guarded by what it expects (state, attempt and, for the worker's own updates, the lease
+ * owner): a replica that lost a job (lease rescued, cancelled) changes nothing and learns so from an empty result, so
+ * a stale worker can never overwrite a newer attempt. Every change also allots the seqs of the events it implies
+ * ({@code last_seq}) and writes those events to {@code orchestration.outbox} <em>in the same statement or
+ * transaction</em>: an event exists exactly when the change it reports was committed, and the relay publishes it.
  */
 @ApplicationScoped
 public class JobStore {
 
-    private static final String EXISTS = "SELECT EXISTS (SELECT 1 FROM orchestration.jobs WHERE id = $1)";
-
-    // last_seq starts at 1: the QUEUED event (seq 1) is published before the row is inserted (see JobIngestor).
-    private static final String INSERT = """
-            INSERT INTO orchestration.jobs (id, tenant_id, kind, queue, priority, state, max_attempts, request, last_seq,
-                                            trace_parent)
-            VALUES ($1, $2, $3, $4, $5, 'available', $6, $7, 1, $8)
-            ON CONFLICT (id) DO NOTHING
+    /**
+     * Wraps a guarded single-row {@code UPDATE ... RETURNING id, last_seq} (which must advance last_seq by the number
+     * of events, {@code %2$d}) so that the same statement inserts the events with their seqs into the outbox.
+     * {@code $%3$d} is the bytea[] of events in order.
+     */
+    private static final String WITH_EVENTS = """
+            WITH changed AS (%1$s),
+                 written AS (INSERT INTO orchestration.outbox (task_id, seq, event)
+                             SELECT changed.id, changed.last_seq - %2$d + e.k, e.event
+                               FROM changed, unnest($%3$d::bytea[]) WITH ORDINALITY AS e(event, k))
+            SELECT last_seq FROM changed
             """;
 
-    // SKIP LOCKED lets replicas claim concurrently without waiting on each other's rows; the UPDATE takes the RUNNING
-    // event's seq in the same statement.
+    private static final String LOCK_TASK = "SELECT pg_advisory_xact_lock(hashtext($1::text))";
+
+    private static final String CANCEL_REQUESTED = "SELECT tenant_id FROM orchestration.cancel_requests WHERE task_id = $1";
+
+    private static final String INSERT = """
+            INSERT INTO orchestration.jobs (id, tenant_id, kind, queue, priority, state, max_attempts, request, last_seq,
+                                            trace_parent, completed_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, %1$d, $9, CASE WHEN $6 = 'cancelled' THEN now() END)
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, last_seq
+            """;
+
+    // SKIP LOCKED lets replicas claim concurrently without waiting on each other's rows; the RUNNING event's seq is
+    // allotted in the same statement and the event written in the same transaction.
     private static final String CLAIM = """
             UPDATE orchestration.jobs j
                SET state = 'executing', attempt = j.attempt + 1, attempted_at = now(), attempted_by = $4,
                    lease_expires_at = now() + $3 * interval '1 millisecond', last_seq = j.last_seq + 1
              WHERE j.id IN (SELECT id FROM orchestration.jobs
-                             WHERE state = 'available' AND queue = $1 AND scheduled_at <= now()
+                             WHERE state IN ('available', 'scheduled', 'retryable') AND queue = $1
+                               AND scheduled_at <= now()
                              ORDER BY priority, scheduled_at, id
                              LIMIT $2
                              FOR UPDATE SKIP LOCKED)
-            RETURNING j.id, j.tenant_id, j.attempt, j.max_attempts, j.request, j.last_seq, j.trace_parent
+            RETURNING j.id, j.tenant_id, j.attempt, j.max_attempts, j.request, j.last_seq, j.trace_parent, j.inserted_at
             """;
 
-    // Two events follow completion (result, SUCCEEDED) and two follow a discard (error, FAILED): seq advances by 2.
+    private static final String INSERT_EVENTS = """
+            INSERT INTO orchestration.outbox (task_id, seq, event)
+            SELECT $1, $2::bigint - cardinality($3::bytea[]) + e.k, e.event
+              FROM unnest($3::bytea[]) WITH ORDINALITY AS e(event, k)
+            """;
+
+    /** The guard of every update a worker makes about its own attempt. */
+    private static final String OWNED = "id = $1 AND state = 'executing' AND attempt = $2 AND attempted_by = $3";
+
     private static final String COMPLETE = """
             UPDATE orchestration.jobs
-               SET state = 'completed', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + 2
-             WHERE id = $1 AND state = 'executing' AND attempt = $2
-            RETURNING last_seq
+               SET state = 'completed', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d
+             WHERE %s
+            RETURNING id, last_seq
             """;
+
+    /** An error record is appended to {@code attempts} (and kept as {@code last_error}); $4 is the record. */
+    private static final String ERROR_RECORD = "$4::jsonb || jsonb_build_object('at', now())";
 
     private static final String DISCARD = """
             UPDATE orchestration.jobs
-               SET state = 'discarded', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + 2,
-                   last_error = $3
-             WHERE id = $1 AND state = 'executing' AND attempt = $2
-            RETURNING last_seq
+               SET state = 'discarded', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d,
+                   last_error = %s, attempts = attempts || (%2$s)
+             WHERE %s
+            RETURNING id, last_seq
+            """;
+
+    private static final String RETRY = """
+            UPDATE orchestration.jobs
+               SET state = 'retryable', lease_expires_at = NULL, last_seq = last_seq + %d,
+                   scheduled_at = now() + $5 * interval '1 millisecond',
+                   last_error = %s, attempts = attempts || (%2$s)
+             WHERE %s
+            RETURNING id, last_seq
+            """;
+
+    // The circuit breaker is open: the attempt never reached the DSPy service, so it is not counted.
+    private static final String POSTPONE = """
+            UPDATE orchestration.jobs
+               SET state = 'available', attempt = attempt - 1, lease_expires_at = NULL, last_seq = last_seq + %d,
+                   scheduled_at = now() + $4 * interval '1 millisecond'
+             WHERE %s
+            RETURNING id, last_seq
+            """;
+
+    private static final String APPEND = """
+            UPDATE orchestration.jobs SET last_seq = last_seq + %d WHERE %s RETURNING id, last_seq
+            """;
+
+    private static final String HEARTBEAT = """
+            UPDATE orchestration.jobs j
+               SET lease_expires_at = now() + h.lease_ms * interval '1 millisecond'
+              FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS h(id, attempt, lease_ms)
+             WHERE j.id = h.id AND j.attempt = h.attempt AND j.state = 'executing' AND j.attempted_by = $4
+            RETURNING j.id
+            """;
+
+    private static final String EXPIRED = """
+            SELECT id, tenant_id, queue, attempt, max_attempts, trace_parent, attempted_by
+              FROM orchestration.jobs
+             WHERE state = 'executing' AND lease_expires_at < now()
+             ORDER BY lease_expires_at
+             LIMIT $1
+               FOR UPDATE SKIP LOCKED
+            """;
+
+    private static final String RESCUE = """
+            UPDATE orchestration.jobs
+               SET state = $5, scheduled_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d,
+                   completed_at = CASE WHEN $5 = 'discarded' THEN now() END,
+                   last_error = %s, attempts = attempts || (%2$s)
+             WHERE id = $1 AND state = 'executing' AND attempt = $2 AND attempted_by IS NOT DISTINCT FROM $3
+            RETURNING id, last_seq
+            """;
+
+    private static final String LOCK_JOB = """
+            SELECT state, tenant_id, attempt, attempted_by, trace_parent FROM orchestration.jobs WHERE id = $1 FOR UPDATE
+            """;
+
+    private static final String CANCEL = """
+            UPDATE orchestration.jobs
+               SET state = 'cancelled', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d
+             WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable', 'executing')
+            RETURNING id, last_seq
+            """;
+
+    private static final String REMEMBER_CANCEL = """
+            INSERT INTO orchestration.cancel_requests (task_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
             """;
 
     private final Pool pool;
+    private final TaskEvents events;
 
-    JobStore(Pool pool) {
+    JobStore(Pool pool, TaskEvents events) {
         this.pool = pool;
-    }
-
-    public Uni<Boolean> exists(UUID id) {
-        return pool.preparedQuery(EXISTS).execute(Tuple.of(id))
-                .map(rows -> rows.iterator().next().getBoolean(0));
-    }
-
-    /** Inserts the job unless one with its id exists; {@code true} when this call created it. */
-    public Uni<Boolean> insert(NewJob job) {
-        Tuple params = Tuple.tuple()
-                .addUUID(job.id())
-                .addString(job.tenantId())
-                .addString(TaskKinds.dbValue(job.request().getKind()))
-                .addString(job.queue().dbValue())
-                .addShort((short) job.priority())
-                .addInteger(job.maxAttempts())
-                .addBuffer(Buffer.buffer(job.request().toByteArray()))
-                .addString(job.traceParent());
-        return pool.preparedQuery(INSERT).execute(params).map(rows -> rows.rowCount() == 1);
+        this.events = events;
     }
 
     /**
-     * Claims up to {@code limit} available jobs of {@code queue} for this replica: they become {@code executing} with
-     * a lease of {@code lease}, their attempt counter and event seq advance by one.
+     * Inserts the job and its QUEUED event unless a job with its id exists; {@code true} when this call created it
+     * as a runnable job. A cancellation that arrived first (same tenant) stores it cancelled instead (QUEUED then
+     * CANCELLED) and answers {@code false}.
      */
-    public Uni<List<ClaimedJob>> claim(JobQueue queue, int limit, Duration lease, String claimedBy) {
+    public Uni<Boolean> insert(NewJob job) {
+        TaskRef task = TaskRef.of(job.id().toString(), job.tenantId(), job.traceParent());
+        return pool.withTransaction(conn -> conn.preparedQuery(LOCK_TASK).execute(Tuple.of(job.id().toString()))
+                .chain(() -> conn.preparedQuery(CANCEL_REQUESTED).execute(Tuple.of(job.id())))
+                .chain(cancels -> {
+                    boolean cancelled = cancels.rowCount() == 1
+                            && job.tenantId().equals(cancels.iterator().next().getString("tenant_id"));
+                    List<TaskEvent> batch = cancelled
+                            ? List.of(events.queued(task), events.cancelled(task))
+                            : List.of(events.queued(task));
+                    Tuple params = Tuple.tuple()
+                            .addUUID(job.id())
+                            .addString(job.tenantId())
+                            .addString(TaskKinds.dbValue(job.request().getKind()))
+                            .addString(job.queue().dbValue())
+                            .addShort((short) job.priority())
+                            .addString(cancelled ? "cancelled" : "available")
+                            .addInteger(job.maxAttempts())
+                            .addBuffer(Buffer.buffer(job.request().toByteArray()))
+                            .addString(job.traceParent());
+                    return withEvents(conn, INSERT.formatted(batch.size()), params, batch)
+                            .map(lastSeq -> lastSeq.isPresent() && !cancelled);
+                }));
+    }
+
+    /**
+     * Claims up to {@code limit} claimable jobs of {@code queue} for {@code owner}: they become {@code executing} with
+     * a lease of {@code lease}, their attempt counter advances, and their RUNNING event is written.
+     */
+    public Uni<List<ClaimedJob>> claim(JobQueue queue, int limit, Duration lease, String owner) {
         Tuple params = Tuple.tuple()
                 .addString(queue.dbValue())
                 .addInteger(limit)
                 .addLong(lease.toMillis())
-                .addString(claimedBy);
-        return pool.preparedQuery(CLAIM).execute(params).map(rows -> toClaimedJobs(queue, rows));
+                .addString(owner);
+        return pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(params).chain(rows -> {
+            List<ClaimedJob> jobs = new ArrayList<>(rows.rowCount());
+            List<Uni<RowSet<Row>>> inserts = new ArrayList<>(rows.rowCount());
+            for (Row row : rows) {
+                ClaimedJob job = toClaimedJob(queue, lease, owner, row);
+                jobs.add(job);
+                TaskEvent running = events.running(ref(job), job.attempt());
+                inserts.add(conn.preparedQuery(INSERT_EVENTS)
+                        .execute(eventsTuple(Tuple.tuple().addUUID(job.id()).addLong(row.getLong("last_seq")),
+                                List.of(running))));
+            }
+            if (inserts.isEmpty()) {
+                return Uni.createFrom().item(jobs);
+            }
+            // One connection runs its queries in order; joining only waits for them all.
+            return Uni.join().all(inserts).andFailFast().replaceWith(jobs);
+        }));
     }
 
-    /** Marks the attempt completed; the job's new {@code last_seq}, or empty when this replica no longer holds it. */
-    public Uni<Optional<Long>> complete(UUID id, int attempt) {
-        return pool.preparedQuery(COMPLETE).execute(Tuple.of(id, attempt)).map(JobStore::lastSeq);
+    /** The attempt succeeded: result and SUCCEEDED are written; empty when {@code job}'s attempt is no longer held. */
+    public Uni<Optional<Long>> complete(ClaimedJob job, List<TaskEvent> batch) {
+        return withEvents(pool, COMPLETE.formatted(batch.size(), OWNED), owned(job), batch);
     }
 
-    /** Marks the job discarded with {@code error}; its new {@code last_seq}, or empty when this replica lost it. */
-    public Uni<Optional<Long>> discard(UUID id, int attempt, JobError error) {
-        JsonObject lastError = new JsonObject()
+    /** The job fails for good with {@code error} (error and FAILED written, attempt recorded). */
+    public Uni<Optional<Long>> discard(ClaimedJob job, JobError error, List<TaskEvent> batch) {
+        Tuple params = owned(job).addJsonObject(errorRecord(job.attempt(), job.owner(), error));
+        return withEvents(pool, DISCARD.formatted(batch.size(), ERROR_RECORD, OWNED), params, batch);
+    }
+
+    /** The attempt failed transiently: runs again after {@code delay} (QUEUED written, attempt recorded). */
+    public Uni<Optional<Long>> retry(ClaimedJob job, JobError error, Duration delay, List<TaskEvent> batch) {
+        Tuple params = owned(job).addJsonObject(errorRecord(job.attempt(), job.owner(), error))
+                .addLong(delay.toMillis());
+        return withEvents(pool, RETRY.formatted(batch.size(), ERROR_RECORD, OWNED), params, batch);
+    }
+
+    /** The attempt could not start (circuit open): back to available after {@code delay}, attempt not counted. */
+    public Uni<Optional<Long>> postpone(ClaimedJob job, Duration delay, List<TaskEvent> batch) {
+        return withEvents(pool, POSTPONE.formatted(batch.size(), OWNED), owned(job).addLong(delay.toMillis()), batch);
+    }
+
+    /** Events the running attempt produced (progress, chunks); empty when the attempt is no longer held. */
+    public Uni<Optional<Long>> append(ClaimedJob job, List<TaskEvent> batch) {
+        return withEvents(pool, APPEND.formatted(batch.size(), OWNED), owned(job), batch);
+    }
+
+    /** Renews the leases of {@code jobs} held by {@code owner}; the ids whose lease was renewed (the others are lost). */
+    public Uni<Set<UUID>> heartbeat(List<ClaimedJob> jobs, String owner) {
+        UUID[] ids = jobs.stream().map(ClaimedJob::id).toArray(UUID[]::new);
+        Integer[] attempts = jobs.stream().map(ClaimedJob::attempt).toArray(Integer[]::new);
+        Long[] leases = jobs.stream().map(job -> job.lease().toMillis()).toArray(Long[]::new);
+        io.vertx.sqlclient.Tuple params = io.vertx.sqlclient.Tuple.tuple()
+                .addArrayOfUUID(ids).addArrayOfInteger(attempts).addArrayOfLong(leases).addString(owner);
+        return pool.preparedQuery(HEARTBEAT).execute(Tuple.newInstance(params)).map(rows -> {
+            Set<UUID> renewed = new HashSet<>();
+            rows.forEach(row -> renewed.add(row.getUUID("id")));
+            return renewed;
+        });
+    }
+
+    /**
+     * Rescues up to {@code limit} executing jobs whose lease expired (their replica died or hangs): the attempt is
+     * recorded as {@code LEASE_EXPIRED} and the job runs again, or fails when that was its last attempt. The queues
+     * of the rescued jobs are returned (to wake them).
+     */
+    public Uni<List<JobQueue>> rescueExpired(int limit) {
+        return pool.withTransaction(conn -> conn.preparedQuery(EXPIRED).execute(Tuple.of(limit)).chain(rows -> {
+            List<Row> expired = new ArrayList<>();
+            rows.forEach(expired::add);
+            return Multi.createFrom().iterable(expired)
+                    .onItem().transformToUniAndConcatenate(row -> rescue(conn, row))
+                    .collect().asList();
+        }));
+    }
+
+    private Uni<JobQueue> rescue(SqlClient conn, Row row) {
+        UUID id = row.getUUID("id");
+        int attempt = row.getInteger("attempt");
+        String owner = row.getString("attempted_by");
+        TaskRef task = TaskRef.of(id.toString(), row.getString("tenant_id"), row.getString("trace_parent"));
+        JobError error = new JobError("LEASE_EXPIRED",
+                "the replica running attempt " + attempt + " stopped renewing its lease", true);
+        boolean last = attempt >= row.getInteger("max_attempts");
+        List<TaskEvent> batch = last
+                ? List.of(events.error(task, error), events.failed(task))
+                : List.of(events.queued(task));
+        Tuple params = Tuple.tuple().addUUID(id).addInteger(attempt).addString(owner)
+                .addJsonObject(errorRecord(attempt, owner, error)).addString(last ? "discarded" : "available");
+        return withEvents(conn, RESCUE.formatted(batch.size(), ERROR_RECORD), params, batch)
+                .replaceWith(JobQueue.valueOf(row.getString("queue").toUpperCase(java.util.Locale.ROOT)));
+    }
+
+    /** What a cancellation found. */
+    public enum CancelOutcome {
+        /** Was waiting (available, scheduled, retryable): cancelled, never runs. */
+        CANCELLED_WAITING,
+        /** Was executing: cancelled; the running call must be stopped by its replica. */
+        CANCELLED_EXECUTING,
+        /** Already in a final state: nothing changed. */
+        ALREADY_FINISHED,
+        /** Belongs to another tenant: nothing changed. */
+        TENANT_MISMATCH,
+        /** No such job yet: remembered, the job is stored cancelled when its request arrives. */
+        REMEMBERED
+    }
+
+    /** Cancels the job if {@code tenantId} owns it and it has not finished; one CANCELLED event when it does. */
+    public Uni<CancelOutcome> cancel(UUID id, String tenantId) {
+        return pool.withTransaction(conn -> conn.preparedQuery(LOCK_TASK).execute(Tuple.of(id.toString()))
+                .chain(() -> conn.preparedQuery(LOCK_JOB).execute(Tuple.of(id)))
+                .chain(rows -> {
+                    if (rows.rowCount() == 0) {
+                        return conn.preparedQuery(REMEMBER_CANCEL).execute(Tuple.of(id, tenantId))
+                                .replaceWith(CancelOutcome.REMEMBERED);
+                    }
+                    Row job = rows.iterator().next();
+                    if (!tenantId.equals(job.getString("tenant_id"))) {
+                        return Uni.createFrom().item(CancelOutcome.TENANT_MISMATCH);
+                    }
+                    String state = job.getString("state");
+                    if (state.equals("completed") || state.equals("discarded") || state.equals("cancelled")) {
+                        return Uni.createFrom().item(CancelOutcome.ALREADY_FINISHED);
+                    }
+                    TaskRef task = TaskRef.of(id.toString(), tenantId, job.getString("trace_parent"));
+                    List<TaskEvent> batch = List.of(events.cancelled(task));
+                    return withEvents(conn, CANCEL.formatted(batch.size()), Tuple.of(id), batch)
+                            .replaceWith(state.equals("executing") ? CancelOutcome.CANCELLED_EXECUTING
+                                    : CancelOutcome.CANCELLED_WAITING);
+                }));
+    }
+
+    private static Uni<Optional<Long>> withEvents(SqlClient client, String update, Tuple params,
+            List<TaskEvent> batch) {
+        int eventsParam = params.size() + 1;
+        String sql = WITH_EVENTS.formatted(update.strip(), batch.size(), eventsParam);
+        return client.preparedQuery(sql).execute(eventsTuple(params, batch))
+                .map(rows -> rows.rowCount() == 0 ? Optional.<Long> empty()
+                        : Optional.of(rows.iterator().next().getLong("last_seq")));
+    }
+
+    /** {@code params} plus the events (without seqs) as a bytea[]. */
+    private static Tuple eventsTuple(Tuple params, List<TaskEvent> batch) {
+        io.vertx.core.buffer.Buffer[] encoded = batch.stream()
+                .map(event -> io.vertx.core.buffer.Buffer.buffer(event.toByteArray()))
+                .toArray(io.vertx.core.buffer.Buffer[]::new);
+        io.vertx.sqlclient.Tuple delegate = params.getDelegate();
+        delegate.addArrayOfBuffer(encoded);
+        return params;
+    }
+
+    private static Tuple owned(ClaimedJob job) {
+        return Tuple.tuple().addUUID(job.id()).addInteger(job.attempt()).addString(job.owner());
+    }
+
+    private static JsonObject errorRecord(int attempt, String owner, JobError error) {
+        return new JsonObject()
+                .put("attempt", attempt)
                 .put("code", error.code())
                 .put("message", error.message())
                 .put("retryable", error.retryable())
-                .put("attempt", attempt)
-                .put("at", Instant.now().toString());
-        Tuple params = Tuple.tuple().addUUID(id).addInteger(attempt).addJsonObject(lastError);
-        return pool.preparedQuery(DISCARD).execute(params).map(JobStore::lastSeq);
+                .put("by", owner);
     }
 
-    private static Optional<Long> lastSeq(RowSet<Row> rows) {
-        return rows.rowCount() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong("last_seq"));
+    private static TaskRef ref(ClaimedJob job) {
+        return TaskRef.of(job.id().toString(), job.tenantId(), job.traceParent());
     }
 
-    private static List<ClaimedJob> toClaimedJobs(JobQueue queue, RowSet<Row> rows) {
-        List<ClaimedJob> jobs = new ArrayList<>(rows.rowCount());
-        for (Row row : rows) {
-            jobs.add(new ClaimedJob(
-                    row.getUUID("id"),
-                    row.getString("tenant_id"),
-                    queue,
-                    row.getInteger("attempt"),
-                    row.getInteger("max_attempts"),
-                    parseRequest(row.getBuffer("request")),
-                    row.getLong("last_seq"),
-                    row.getString("trace_parent")));
-        }
-        return jobs;
+    private static ClaimedJob toClaimedJob(JobQueue queue, Duration lease, String owner, Row row) {
+        OffsetDateTime insertedAt = row.getOffsetDateTime("inserted_at");
+        return new ClaimedJob(
+                row.getUUID("id"),
+                row.getString("tenant_id"),
+                queue,
+                row.getInteger("attempt"),
+                row.getInteger("max_attempts"),
+                parseRequest(row.getBuffer("request")),
+                row.getString("trace_parent"),
+                lease,
+                insertedAt.toInstant(),
+                owner);
     }
 
     private static TaskRequested parseRequest(Buffer stored) {

@@ -10,6 +10,7 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.store.JobStore;
 import io.quarkus.runtime.ShutdownEvent;
@@ -32,14 +33,15 @@ public class Dispatcher {
     private long pollTimer = -1;
 
     Dispatcher(QueuesConfig config, JobStore store, JobExecutor executor, JobMetrics metrics, Vertx vertx,
+            Replica replica, DspyCircuit circuit, OutboxRelay relay,
             @ConfigProperty(name = "dspy-suite.dispatcher.poll-interval", defaultValue = "500ms") Duration pollInterval) {
         this.vertx = vertx;
         this.pollInterval = pollInterval;
-        String replicaId = replicaId();
+        String replicaId = replica.id();
         for (JobQueue queue : JobQueue.values()) {
             QueuesConfig.Queue settings = config.of(queue);
             runners.put(queue, new QueueRunner(queue, settings.concurrency(), settings.lease(), replicaId, store,
-                    executor, metrics));
+                    executor, metrics, circuit, relay));
         }
     }
 
@@ -63,10 +65,5 @@ public class Dispatcher {
 
     void poll() {
         runners.values().forEach(QueueRunner::wake);
-    }
-
-    private static String replicaId() {
-        String host = System.getenv().getOrDefault("HOSTNAME", "localhost");
-        return host + "/" + ProcessHandle.current().pid();
     }
 }

@@ -1,33 +1,48 @@
 package io.dspysuite.orchestration.job.worker;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 
+import io.dspysuite.orchestration.dspy.client.DspyCallCancelledException;
 import io.dspysuite.orchestration.dspy.client.DspyCallException;
+import io.dspysuite.orchestration.dspy.client.DspyCallHandle;
 import io.dspysuite.orchestration.dspy.client.DspyClient;
 import io.dspysuite.orchestration.dspy.client.DspyErrorCodes;
 import io.dspysuite.orchestration.dspy.client.DspyErrorMapper;
 import io.dspysuite.orchestration.dspy.client.ExecuteRequests;
-import io.dspysuite.orchestration.event.publish.TaskEventPublisher;
+import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.event.publish.TaskEvents;
 import io.dspysuite.orchestration.event.publish.TaskRef;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobError;
 import io.dspysuite.orchestration.job.store.JobStore;
 import io.dspysuite.protos.dspy.v1.TaskResult;
-import io.dspysuite.protos.events.v1.TaskEvent;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
 
 /**
- * Runs one claimed job: announces it RUNNING, calls the DSPy service, records the outcome, then publishes it.
- * <p>
- * Each outcome is committed before its events are published, and the events carry the seqs the commit allotted.
- * Publication failures are logged and swallowed: the job's state is already durable, and losing an event here is the
- * same gap a crash between commit and publish leaves (closed later by an outbox).
+ * Runs one claimed attempt: calls the DSPy service (per-kind deadline, the request's trace context restored), forwards
+ * its progress and chunks, and records the outcome with its events in one statement:
+ * <ul>
+ * <li>success: {@code completed} (result, SUCCEEDED);</li>
+ * <li>circuit breaker open: back to {@code available} after a delay, the attempt not counted (QUEUED), while the job
+ * is younger than {@code dspy-suite.retry.circuit-open-max-age};</li>
+ * <li>transient failure with attempts left: {@code retryable} at now + backoff with jitter (QUEUED);</li>
+ * <li>otherwise: {@code discarded} (error, FAILED).</li>
+ * </ul>
+ * Every outcome is guarded by attempt and owner: an attempt that lost its job (cancelled, lease rescued) changes
+ * nothing. Events reach Kafka through the outbox.
  */
 @ApplicationScoped
 public class JobExecutor {
@@ -37,79 +52,118 @@ public class JobExecutor {
     private final DspyClient dspy;
     private final JobStore store;
     private final TaskEvents events;
-    private final TaskEventPublisher publisher;
+    private final OutboxRelay relay;
     private final JobMetrics metrics;
+    private final KindsConfig kinds;
+    private final RetryPolicy retries;
+    private final InFlightJobs inFlight;
+    private final JobTracing tracing;
+    private final Vertx vertx;
+    private final Duration chunkCoalesce;
 
-    JobExecutor(DspyClient dspy, JobStore store, TaskEvents events, TaskEventPublisher publisher, JobMetrics metrics) {
+    JobExecutor(DspyClient dspy, JobStore store, TaskEvents events, OutboxRelay relay, JobMetrics metrics,
+            KindsConfig kinds, RetryPolicy retries, InFlightJobs inFlight, JobTracing tracing, Vertx vertx,
+            @ConfigProperty(name = "dspy-suite.outbox.chunk-coalesce", defaultValue = "50ms") Duration chunkCoalesce) {
         this.dspy = dspy;
         this.store = store;
         this.events = events;
-        this.publisher = publisher;
+        this.relay = relay;
         this.metrics = metrics;
+        this.kinds = kinds;
+        this.retries = retries;
+        this.inFlight = inFlight;
+        this.tracing = tracing;
+        this.vertx = vertx;
+        this.chunkCoalesce = chunkCoalesce;
     }
 
     public Uni<Void> execute(ClaimedJob job) {
         TaskRef task = TaskRef.of(job.id().toString(), job.tenantId(), job.traceParent());
-        LOG.infof("task %s: attempt %d started (queue %s)", task.taskId(), job.attempt(), job.queue().dbValue());
-        // RUNNING is acknowledged before the call starts, so it precedes anything the call produces on the topic.
-        return publishQuietly(task, List.of(events.running(task, job.runningSeq(), job.attempt())))
-                .chain(() -> dspy.execute(ExecuteRequests.forAttempt(job.request(), job.attempt())))
-                .onItemOrFailure().transformToUni((result, failure) -> failure == null
+        Duration timeout = kinds.of(job.request().getKind()).timeout();
+        LOG.infof("task %s: attempt %d/%d started (queue %s)", task.taskId(), job.attempt(), job.maxAttempts(),
+                job.queue().dbValue());
+        Span span = tracing.startAttempt(job);
+        AttemptEvents updates = new AttemptEvents(job, task, store, events, relay, vertx, chunkCoalesce);
+        DspyCallHandle call = new DspyCallHandle(updates::accept, Context.root().with(span));
+        inFlight.add(job, call);
+        return Uni.createFrom().deferred(() -> dspy.execute(ExecuteRequests.forAttempt(job.request(), job.attempt()),
+                timeout, call))
+                .onItemOrFailure().transformToUni((result, failure) -> updates.drain().chain(() -> failure == null
                         ? succeed(job, task, result)
-                        : fail(job, task, toJobError(task, failure)));
+                        : fail(job, task, failure, span)))
+                .onTermination().invoke((ignored, failure, cancelled) -> {
+                    inFlight.remove(job);
+                    span.end();
+                });
     }
 
-    private static JobError toJobError(TaskRef task, Throwable failure) {
-        DspyCallException error = DspyErrorMapper.fromFailure(failure);
+    private Uni<Void> succeed(ClaimedJob job, TaskRef task, TaskResult result) {
+        return store.complete(job, List.of(events.result(task, result), events.succeeded(task)))
+                .invoke(lastSeq -> {
+                    if (held(job, lastSeq, "succeeded")) {
+                        LOG.infof("task %s: attempt %d succeeded", task.taskId(), job.attempt());
+                        metrics.finished(job.queue(), "completed");
+                    }
+                })
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> fail(ClaimedJob job, TaskRef task, Throwable failure, Span span) {
+        if (failure instanceof DspyCallCancelledException) {
+            // Cancelled by this service: the job was cancelled or lost its lease; whoever did that wrote its state.
+            LOG.infof("task %s: attempt %d stopped (job cancelled or lease lost)", task.taskId(), job.attempt());
+            span.setStatus(StatusCode.ERROR, "cancelled");
+            return Uni.createFrom().voidItem();
+        }
+        DspyCallException exception = DspyErrorMapper.fromFailure(failure);
+        JobError error = toJobError(task, exception);
+        span.setStatus(StatusCode.ERROR, error.code());
+        if (exception.getCause() instanceof CircuitBreakerOpenException
+                && job.insertedAt().plus(retries.circuitOpenMaxAge()).isAfter(Instant.now())) {
+            Duration delay = retries.circuitOpenDelay();
+            return store.postpone(job, delay, List.of(events.queued(task))).invoke(lastSeq -> {
+                if (held(job, lastSeq, "postponed")) {
+                    LOG.infof("task %s: DSPy circuit open, attempt %d not counted, postponed by %d ms", task.taskId(),
+                            job.attempt(), delay.toMillis());
+                    metrics.finished(job.queue(), "postponed");
+                }
+            }).replaceWithVoid();
+        }
+        if (error.retryable() && job.attempt() < job.maxAttempts()) {
+            Duration delay = retries.backoff(job.attempt());
+            return store.retry(job, error, delay, List.of(events.queued(task))).invoke(lastSeq -> {
+                if (held(job, lastSeq, "retryable")) {
+                    LOG.infof("task %s: attempt %d/%d failed with %s, retrying in %d ms", task.taskId(),
+                            job.attempt(), job.maxAttempts(), error.code(), delay.toMillis());
+                    metrics.finished(job.queue(), "retryable");
+                }
+            }).replaceWithVoid();
+        }
+        return store.discard(job, error, List.of(events.error(task, error), events.failed(task))).invoke(lastSeq -> {
+            if (held(job, lastSeq, "discarded")) {
+                LOG.infof("task %s: attempt %d/%d failed with %s (retryable=%s), discarded", task.taskId(),
+                        job.attempt(), job.maxAttempts(), error.code(), error.retryable());
+                metrics.finished(job.queue(), "discarded");
+            }
+        }).replaceWithVoid();
+    }
+
+    private static JobError toJobError(TaskRef task, DspyCallException error) {
         if (DspyErrorCodes.INTERNAL.equals(error.code())) {
             // INTERNAL means a bug (here or in the DSPy service): keep the evidence.
-            LOG.warnf(failure, "task %s: internal error", task.taskId());
+            LOG.warnf(error, "task %s: internal error", task.taskId());
         }
         return error.toJobError();
     }
 
-    private Uni<Void> succeed(ClaimedJob job, TaskRef task, TaskResult result) {
-        return store.complete(job.id(), job.attempt()).chain(lastSeq -> {
-            if (lost(job, lastSeq)) {
-                return Uni.createFrom().voidItem();
-            }
-            long seq = lastSeq.get();
-            LOG.infof("task %s: attempt %d succeeded", task.taskId(), job.attempt());
-            metrics.finished(job.queue(), "completed");
-            return publishQuietly(task, List.of(events.result(task, seq - 1, result), events.succeeded(task, seq)));
-        });
-    }
-
-    private Uni<Void> fail(ClaimedJob job, TaskRef task, JobError error) {
-        // The walking skeleton discards on the first failed attempt; job-level retries (state 'retryable', backoff)
-        // come with the durable engine and will consult error.retryable() and max_attempts here.
-        return store.discard(job.id(), job.attempt(), error).chain(lastSeq -> {
-            if (lost(job, lastSeq)) {
-                return Uni.createFrom().voidItem();
-            }
-            long seq = lastSeq.get();
-            LOG.infof("task %s: attempt %d failed with %s (retryable=%s), discarded", task.taskId(), job.attempt(),
-                    error.code(), error.retryable());
-            metrics.finished(job.queue(), "discarded");
-            return publishQuietly(task, List.of(events.error(task, seq - 1, error), events.failed(task, seq)));
-        });
-    }
-
-    private static boolean lost(ClaimedJob job, Optional<Long> lastSeq) {
+    /** Whether the outcome was recorded; when not, another replica or a cancellation owns the job now. */
+    private boolean held(ClaimedJob job, Optional<Long> lastSeq, String outcome) {
         if (lastSeq.isEmpty()) {
-            // Someone else owns the job now (lease rescued, cancelled): their events describe it, not ours.
-            LOG.warnf("task %s: attempt %d no longer held by this replica, outcome dropped", job.id(), job.attempt());
-            return true;
+            LOG.warnf("task %s: attempt %d no longer held by this replica, outcome %s dropped", job.id(),
+                    job.attempt(), outcome);
+            return false;
         }
-        return false;
-    }
-
-    private Uni<Void> publishQuietly(TaskRef task, List<TaskEvent> batch) {
-        return publisher.publishInOrder(batch)
-                .onFailure().recoverWithUni(failure -> {
-                    LOG.errorf(failure, "task %s: publishing events %d..%d failed; they are lost", task.taskId(),
-                            batch.get(0).getSeq(), batch.get(batch.size() - 1).getSeq());
-                    return Uni.createFrom().voidItem();
-                });
+        relay.kick();
+        return true;
     }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.jboss.logging.Logger;
 
+import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.store.JobStore;
@@ -29,6 +30,8 @@ final class QueueRunner {
     private final JobStore store;
     private final JobExecutor executor;
     private final JobMetrics metrics;
+    private final DspyCircuit circuit;
+    private final OutboxRelay relay;
 
     private final AtomicInteger executing = new AtomicInteger();
     private final AtomicBoolean claiming = new AtomicBoolean();
@@ -36,7 +39,7 @@ final class QueueRunner {
     private volatile boolean stopped;
 
     QueueRunner(JobQueue queue, int concurrency, Duration lease, String replicaId, JobStore store,
-            JobExecutor executor, JobMetrics metrics) {
+            JobExecutor executor, JobMetrics metrics, DspyCircuit circuit, OutboxRelay relay) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("queue " + queue.dbValue() + ": concurrency must be at least 1");
         }
@@ -47,6 +50,8 @@ final class QueueRunner {
         this.store = store;
         this.executor = executor;
         this.metrics = metrics;
+        this.circuit = circuit;
+        this.relay = relay;
         metrics.executingGauge(queue, executing::get);
     }
 
@@ -67,6 +72,11 @@ final class QueueRunner {
     private void drain() {
         while (!stopped && wakeRequested.get() && claiming.compareAndSet(false, true)) {
             wakeRequested.set(false);
+            if (circuit.holdsClaims()) {
+                // The DSPy service is failing: leave the jobs waiting (no attempt spent); the poll looks again.
+                claiming.set(false);
+                return;
+            }
             int free = concurrency - executing.get();
             if (free <= 0) {
                 // Full: a finishing job wakes us. Re-check, since that wake-up may have found `claiming` taken.
@@ -81,6 +91,9 @@ final class QueueRunner {
     private void claimed(List<ClaimedJob> jobs) {
         executing.addAndGet(jobs.size());
         claiming.set(false);
+        if (!jobs.isEmpty()) {
+            relay.kick(); // their RUNNING events
+        }
         jobs.forEach(this::start);
         drain();
     }

@@ -33,18 +33,12 @@ public interface QueuesConfig {
         int concurrency();
 
         /**
-         * How long a claimed job stays owned by its replica. Leases are not renewed yet, so this must cover a whole
-         * attempt including call-level retries; a lapsed lease will let another replica rescue the job.
+         * How long a claimed job stays owned by its replica after each heartbeat. The replica renews it every
+         * {@code dspy-suite.jobs.heartbeat-interval}; when the replica dies, the job is rescued this long after its
+         * last heartbeat. Must be well above the heartbeat interval.
          */
-        @WithDefault("15m")
+        @WithDefault("30s")
         Duration lease();
-
-        /**
-         * Attempts a job of this queue gets. The walking skeleton retries only inside one attempt (call-level
-         * retries), so 1 matches its behaviour; job-level retries with backoff come with the durable engine.
-         */
-        @WithDefault("1")
-        int maxAttempts();
 
         /** Priority of this queue's jobs, 0 (first) to 9. */
         @WithDefault("0")

@@ -13,6 +13,7 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 
 import io.dspysuite.orchestration.job.model.JobError;
+import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.TaskResult;
 import io.dspysuite.protos.dspy.v1.Usage;
 import io.dspysuite.protos.events.v1.TaskEvent;
@@ -28,10 +29,12 @@ class TaskEventsTest {
     private final TaskEvents events = new TaskEvents(Clock.fixed(NOW, ZoneOffset.UTC));
 
     @Test
-    void queuedIsTheFirstEventOfATask() {
+    void queuedCarriesTaskTenantTraceAndTime() {
         TaskEvent event = events.queued(TASK);
 
-        assertThat(event.getSeq()).isEqualTo(1);
+        // The seq is allotted by the store and stamped on by the relay.
+        assertThat(event.getSeq()).isZero();
+        assertThat(TaskEvents.withSeq(event, 1).getSeq()).isEqualTo(1);
         assertThat(event.getTaskId()).isEqualTo(TASK.taskId());
         assertThat(event.getTenantId()).isEqualTo("tenant-a");
         assertThat(event.getTraceId()).isEqualTo(TRACE_ID);
@@ -42,10 +45,9 @@ class TaskEventsTest {
     }
 
     @Test
-    void runningCarriesSeqAndAttempt() {
-        TaskEvent event = events.running(TASK, 2, 3);
+    void runningCarriesTheAttempt() {
+        TaskEvent event = events.running(TASK, 3);
 
-        assertThat(event.getSeq()).isEqualTo(2);
         assertThat(event.getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_RUNNING);
         assertThat(event.getStatus().getAttempt()).isEqualTo(3);
     }
@@ -58,10 +60,9 @@ class TaskEventsTest {
                 .setModel("smollm2-135m")
                 .build();
 
-        TaskEvent event = events.result(TASK, 3, result);
+        TaskEvent event = events.result(TASK, result);
 
         assertThat(event.getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.RESULT);
-        assertThat(event.getSeq()).isEqualTo(3);
         assertThat(event.getResult().getOutputs()).isEqualTo(result.getOutputs());
         assertThat(event.getResult().getUsage()).isEqualTo(result.getUsage());
         assertThat(event.getResult().getModel()).isEqualTo("smollm2-135m");
@@ -69,7 +70,7 @@ class TaskEventsTest {
 
     @Test
     void errorCarriesCodeMessageAndRetryability() {
-        TaskEvent event = events.error(TASK, 3, new JobError("INVALID_SIGNATURE", "cannot parse", false));
+        TaskEvent event = events.error(TASK, new JobError("INVALID_SIGNATURE", "cannot parse", false));
 
         assertThat(event.getError().getCode()).isEqualTo("INVALID_SIGNATURE");
         assertThat(event.getError().getMessage()).isEqualTo("cannot parse");
@@ -78,13 +79,34 @@ class TaskEventsTest {
 
     @Test
     void finalStatuses() {
-        assertThat(events.succeeded(TASK, 4).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_SUCCEEDED);
-        assertThat(events.failed(TASK, 4).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
+        assertThat(events.succeeded(TASK).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_SUCCEEDED);
+        assertThat(events.failed(TASK).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
+        assertThat(events.cancelled(TASK).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_CANCELLED);
     }
 
     @Test
     void seqsStartAtOne() {
-        assertThatThrownBy(() -> events.succeeded(TASK, 0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> TaskEvents.withSeq(events.succeeded(TASK), 0))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void progressFoldsPhaseStepsAndScoresIntoTheMessage() {
+        TaskEvent event = events.progress(TASK, ProgressUpdate.newBuilder().setFraction(0.3).setPhase("trial")
+                .setStep(3).setTotal(10).setBestScore(82.5).setMessage("candidate 3").build());
+
+        assertThat(event.getProgress().getFraction()).isEqualTo(0.3);
+        assertThat(event.getProgress().getMessage()).isEqualTo("trial 3/10 (best 82.5): candidate 3");
+        assertThat(events.progress(TASK, ProgressUpdate.newBuilder().setMessage("halfway").build()).getProgress()
+                .getMessage()).isEqualTo("halfway");
+    }
+
+    @Test
+    void chunkCarriesFieldAndText() {
+        TaskEvent event = events.chunk(TASK, "answer", "Par");
+
+        assertThat(event.getChunk().getField()).isEqualTo("answer");
+        assertThat(event.getChunk().getText()).isEqualTo("Par");
     }
 
     @Test

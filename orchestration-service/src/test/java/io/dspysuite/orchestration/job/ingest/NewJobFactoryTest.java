@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.dspysuite.orchestration.dspy.client.ExecuteRequests;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.model.NewJob;
+import io.dspysuite.orchestration.job.worker.KindsConfig;
 import io.dspysuite.orchestration.job.worker.QueuesConfig;
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.TaskKind;
@@ -19,17 +20,27 @@ import io.dspysuite.protos.events.v1.TaskRequested;
 
 class NewJobFactoryTest {
 
-    private record Settings(int concurrency, Duration lease, int maxAttempts, int priority) implements QueuesConfig.Queue {
+    private record Settings(int concurrency, Duration lease, int priority) implements QueuesConfig.Queue {
     }
 
-    private final NewJobFactory factory = new NewJobFactory(() -> Map.of(
-            "interactive", new Settings(4, Duration.ofMinutes(1), 1, 0),
-            "batch", new Settings(2, Duration.ofMinutes(1), 2, 5),
-            "optimize", new Settings(1, Duration.ofMinutes(1), 3, 9)));
+    private record Kind(int maxAttempts, Duration timeout) implements KindsConfig.Kind {
+    }
+
+    private final NewJobFactory factory = new NewJobFactory(
+            () -> Map.of(
+                    "interactive", new Settings(4, Duration.ofMinutes(1), 0),
+                    "batch", new Settings(2, Duration.ofMinutes(1), 5),
+                    "optimize", new Settings(1, Duration.ofMinutes(1), 9)),
+            () -> Map.of(
+                    "predict", new Kind(5, Duration.ofSeconds(30)),
+                    "evaluate", new Kind(2, Duration.ofMinutes(30)),
+                    "optimize", new Kind(3, Duration.ofHours(4))));
 
     @Test
-    void kindsGoToTheirQueuesWithTheQueuesSettings() {
-        assertThat(factory.create(request(TaskKind.TASK_KIND_PREDICT), null).queue()).isEqualTo(JobQueue.INTERACTIVE);
+    void kindsGoToTheirQueuesWithTheQueuesPriorityAndTheKindsAttempts() {
+        NewJob predict = factory.create(request(TaskKind.TASK_KIND_PREDICT), null);
+        assertThat(predict.queue()).isEqualTo(JobQueue.INTERACTIVE);
+        assertThat(predict.maxAttempts()).isEqualTo(5);
         NewJob batch = factory.create(request(TaskKind.TASK_KIND_EVALUATE), null);
         assertThat(batch.queue()).isEqualTo(JobQueue.BATCH);
         assertThat(batch.maxAttempts()).isEqualTo(2);

@@ -1,0 +1,97 @@
+package io.dspysuite.orchestration.job.control;
+
+import java.time.Duration;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+import io.dspysuite.orchestration.event.publish.OutboxRelay;
+import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.job.store.JobStore.CancelOutcome;
+import io.dspysuite.orchestration.job.worker.InFlightJobs;
+import io.dspysuite.protos.events.v1.TaskControl;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Consumes {@code dspy.tasks.control} (group {@code orchestration-control}): cancellations.
+ * <p>
+ * The job's row decides, in one transaction: a waiting job becomes {@code cancelled} at once; an executing one too,
+ * and its call is stopped — right here when this replica runs it, else by the owning replica's next heartbeat (which
+ * finds the job no longer held). Either way exactly one CANCELLED event is written, and the stopped attempt's outcome
+ * is rejected by its guard. A finished job or another tenant's changes nothing; a job not stored yet (the request is
+ * still on its way on the other topic) is remembered and stored cancelled when its request arrives.
+ */
+@ApplicationScoped
+public class TaskControlConsumer {
+
+    private static final Logger LOG = Logger.getLogger(TaskControlConsumer.class);
+
+    private final JobStore store;
+    private final InFlightJobs inFlight;
+    private final OutboxRelay relay;
+    private final int maxRetries;
+
+    TaskControlConsumer(JobStore store, InFlightJobs inFlight, OutboxRelay relay,
+            @ConfigProperty(name = "dspy-suite.ingest.max-retries", defaultValue = "8") int maxRetries) {
+        this.store = store;
+        this.inFlight = inFlight;
+        this.relay = relay;
+        this.maxRetries = maxRetries;
+    }
+
+    @Incoming("task-control")
+    public Uni<Void> consume(ConsumerRecord<String, TaskControl> record) {
+        TaskControl control = record.value();
+        if (control == null) {
+            LOG.warnf("undecodable control record at %s-%d@%d skipped", record.topic(), record.partition(),
+                    record.offset());
+            return Uni.createFrom().voidItem();
+        }
+        if (!control.hasCancel()) {
+            LOG.debugf("task %s: control action %s not handled", control.getTaskId(), control.getActionCase());
+            return Uni.createFrom().voidItem();
+        }
+        UUID id;
+        try {
+            id = UUID.fromString(control.getTaskId());
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("cancel for a task id that is not a UUID skipped");
+            return Uni.createFrom().voidItem();
+        }
+        if (control.getTenantId().isBlank()) {
+            LOG.warnf("task %s: cancel without tenant skipped", id);
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().deferred(() -> store.cancel(id, control.getTenantId()))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).atMost(maxRetries)
+                .invoke(outcome -> cancelled(id, outcome))
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.errorf(failure, "task %s: cancelling failed; the request is dropped", id);
+                    return null;
+                })
+                .replaceWithVoid();
+    }
+
+    private void cancelled(UUID id, CancelOutcome outcome) {
+        switch (outcome) {
+            case CANCELLED_WAITING -> {
+                LOG.infof("task %s: cancelled while waiting", id);
+                relay.kick();
+            }
+            case CANCELLED_EXECUTING -> {
+                boolean here = inFlight.cancel(id);
+                LOG.infof("task %s: cancelled while executing (call stopped %s)", id,
+                        here ? "here" : "by its replica's next heartbeat");
+                relay.kick();
+            }
+            case ALREADY_FINISHED -> LOG.debugf("task %s: cancel of a finished task ignored", id);
+            case TENANT_MISMATCH -> LOG.warnf("task %s: cancel from another tenant ignored", id);
+            case REMEMBERED -> LOG.infof("task %s: cancel before the request; remembered", id);
+        }
+    }
+}

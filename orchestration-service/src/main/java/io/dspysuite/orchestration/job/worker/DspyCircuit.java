@@ -1,0 +1,62 @@
+package io.dspysuite.orchestration.job.worker;
+
+import java.time.Duration;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.dspysuite.orchestration.dspy.client.DspyGrpcCall;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.faulttolerance.api.CircuitBreakerMaintenance;
+import io.smallrye.faulttolerance.api.CircuitBreakerState;
+
+/**
+ * Watches the DSPy circuit breaker. While it is open, queues stop claiming: waiting jobs stay waiting, consume no
+ * attempt and publish nothing. After {@code dspy-suite.retry.circuit-open-delay} (the breaker's own delay) claims
+ * resume, the first calls probe the service (half-open), and the breaker closes or opens again.
+ */
+@ApplicationScoped
+public class DspyCircuit {
+
+    private static final Logger LOG = Logger.getLogger(DspyCircuit.class);
+
+    private final CircuitBreakerMaintenance maintenance;
+    private final long probeAfterNanos;
+    private volatile CircuitBreakerState state = CircuitBreakerState.CLOSED;
+    private volatile long openedAt;
+
+    DspyCircuit(CircuitBreakerMaintenance maintenance, MeterRegistry registry,
+            @ConfigProperty(name = "dspy-suite.retry.circuit-open-delay", defaultValue = "10s") Duration probeAfter) {
+        this.maintenance = maintenance;
+        this.probeAfterNanos = probeAfter.toNanos();
+        Gauge.builder("dspy.circuit.open", () -> state == CircuitBreakerState.OPEN ? 1 : 0)
+                .description("1 while the circuit breaker around DSPy calls is open")
+                .register(registry);
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        maintenance.onStateChange(DspyGrpcCall.CIRCUIT, this::changed);
+    }
+
+    private void changed(CircuitBreakerState next) {
+        if (next == CircuitBreakerState.OPEN) {
+            openedAt = System.nanoTime();
+        }
+        state = next;
+        LOG.infof("DSPy circuit breaker %s", next);
+    }
+
+    /** {@code true} while the breaker is open and not yet due for a probe. */
+    public boolean holdsClaims() {
+        return state == CircuitBreakerState.OPEN && System.nanoTime() - openedAt < probeAfterNanos;
+    }
+
+    public CircuitBreakerState state() {
+        return state;
+    }
+}

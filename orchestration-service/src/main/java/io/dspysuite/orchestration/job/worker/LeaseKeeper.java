@@ -1,0 +1,114 @@
+package io.dspysuite.orchestration.job.worker;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import io.dspysuite.orchestration.event.publish.OutboxRelay;
+import io.dspysuite.orchestration.job.model.ClaimedJob;
+import io.dspysuite.orchestration.job.model.JobQueue;
+import io.dspysuite.orchestration.job.store.JobStore;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.mutiny.core.Vertx;
+
+/**
+ * Leases: renews the leases of the attempts running here (heartbeat), stops attempts whose job this replica no longer
+ * holds (cancelled on another replica, or rescued after a pause), and rescues jobs whose lease expired because their
+ * replica died ({@code FOR UPDATE SKIP LOCKED}, so any number of replicas may rescue at once).
+ */
+@ApplicationScoped
+public class LeaseKeeper {
+
+    private static final Logger LOG = Logger.getLogger(LeaseKeeper.class);
+    private static final int RESCUE_BATCH = 100;
+
+    private final JobStore store;
+    private final InFlightJobs inFlight;
+    private final Replica replica;
+    private final Dispatcher dispatcher;
+    private final OutboxRelay relay;
+    private final Vertx vertx;
+    private final Duration heartbeatInterval;
+    private final Duration rescueInterval;
+    private final AtomicBoolean beating = new AtomicBoolean();
+    private final AtomicBoolean rescuing = new AtomicBoolean();
+    private long heartbeatTimer = -1;
+    private long rescueTimer = -1;
+
+    LeaseKeeper(JobStore store, InFlightJobs inFlight, Replica replica, Dispatcher dispatcher, OutboxRelay relay,
+            Vertx vertx, QueuesConfig queues,
+            @ConfigProperty(name = "dspy-suite.jobs.heartbeat-interval", defaultValue = "10s") Duration heartbeatInterval,
+            @ConfigProperty(name = "dspy-suite.jobs.rescue-interval", defaultValue = "5s") Duration rescueInterval) {
+        for (JobQueue queue : JobQueue.values()) {
+            Duration lease = queues.of(queue).lease();
+            if (lease.compareTo(heartbeatInterval.multipliedBy(2)) < 0) {
+                throw new IllegalStateException("dspy-suite.queues." + queue.dbValue() + ".lease (" + lease
+                        + ") must be at least twice dspy-suite.jobs.heartbeat-interval (" + heartbeatInterval + ")");
+            }
+        }
+        this.store = store;
+        this.inFlight = inFlight;
+        this.replica = replica;
+        this.dispatcher = dispatcher;
+        this.relay = relay;
+        this.vertx = vertx;
+        this.heartbeatInterval = heartbeatInterval;
+        this.rescueInterval = rescueInterval;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        heartbeatTimer = vertx.setPeriodic(heartbeatInterval.toMillis(), id -> heartbeat());
+        rescueTimer = vertx.setPeriodic(rescueInterval.toMillis(), id -> rescue());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        vertx.cancelTimer(heartbeatTimer);
+        vertx.cancelTimer(rescueTimer);
+    }
+
+    void heartbeat() {
+        List<InFlightJobs.Running> running = inFlight.snapshot();
+        if (running.isEmpty() || !beating.compareAndSet(false, true)) {
+            return;
+        }
+        List<ClaimedJob> jobs = running.stream().map(InFlightJobs.Running::job).toList();
+        store.heartbeat(jobs, replica.id())
+                .onTermination().invoke(() -> beating.set(false))
+                .subscribe().with(renewed -> stopLost(jobs, renewed),
+                        failure -> LOG.warnf(failure, "renewing %d lease(s) failed", jobs.size()));
+    }
+
+    private void stopLost(List<ClaimedJob> jobs, Set<UUID> renewed) {
+        for (ClaimedJob job : jobs) {
+            if (!renewed.contains(job.id())) {
+                LOG.infof("task %s: attempt %d is no longer held here (cancelled or rescued); stopping its call",
+                        job.id(), job.attempt());
+                inFlight.cancel(job);
+            }
+        }
+    }
+
+    void rescue() {
+        if (!rescuing.compareAndSet(false, true)) {
+            return;
+        }
+        store.rescueExpired(RESCUE_BATCH)
+                .onTermination().invoke(() -> rescuing.set(false))
+                .subscribe().with(queues -> {
+                    if (!queues.isEmpty()) {
+                        LOG.warnf("rescued %d job(s) whose lease expired", queues.size());
+                        relay.kick();
+                        queues.stream().distinct().forEach(dispatcher::wake);
+                    }
+                }, failure -> LOG.warnf(failure, "rescuing expired leases failed"));
+    }
+}
