@@ -2,6 +2,7 @@ import { TaskSocket } from './socket.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY_STORAGE = 'dspy-suite.api-key';
+const FINAL = ['succeeded', 'failed', 'cancelled'];
 
 const ui = {
   key: $('api-key'),
@@ -9,17 +10,25 @@ const ui = {
   module: $('module'),
   inputs: $('inputs'),
   submit: $('submit'),
+  cancel: $('cancel'),
   form: $('task-form'),
   connection: $('connection-status'),
   taskId: $('task-id'),
   status: $('task-status'),
   timeline: $('task-timeline'),
+  progress: $('task-progress'),
+  progressBar: $('task-progress-bar'),
+  progressText: $('task-progress-text'),
   error: $('task-error'),
   result: $('task-result'),
+  list: document.querySelector('#task-list tbody'),
+  listEmpty: $('task-list-empty'),
+  refresh: $('refresh'),
 };
 
 // The task this page follows: its id, the request that created it and the last event seen (for resubscribing).
 const current = { requestId: null, taskId: null, lastSeq: 0, done: true };
+let reconnectDelay = 500;
 
 const socket = new TaskSocket({ onFrame, onStateChange });
 
@@ -29,6 +38,27 @@ ui.form.addEventListener('submit', (event) => {
   event.preventDefault();
   submit();
 });
+ui.cancel.addEventListener('click', () => cancel(current.taskId));
+ui.refresh.addEventListener('click', () => loadTasks().catch((e) => showError(e.message)));
+if (ui.key.value) {
+  loadTasks().catch(() => {});
+}
+
+/** REST call with the tenant key; problem+json errors become readable messages. */
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { Authorization: `Bearer ${ui.key.value.trim()}`, Accept: 'application/json', ...(options.headers ?? {}) },
+  });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    if (response.status === 401) {
+      throw new Error('Authentication failed: the API key is not valid (401 UNAUTHENTICATED).');
+    }
+    throw new Error(`${body?.code ?? response.status}: ${body?.detail ?? response.statusText}`);
+  }
+  return body;
+}
 
 async function submit() {
   const key = ui.key.value.trim();
@@ -44,6 +74,8 @@ async function submit() {
   resetTask();
   ui.submit.disabled = true;
   try {
+    // Checks the key with a clear answer (browsers hide why a WebSocket upgrade failed) and refreshes the list.
+    await loadTasks();
     await socket.connect(key);
     current.done = false;
     current.requestId = socket.send({
@@ -60,12 +92,26 @@ async function submit() {
   }
 }
 
+function cancel(taskId) {
+  if (!taskId) {
+    return;
+  }
+  try {
+    socket.send({ type: 'cancel', task_id: taskId });
+  } catch {
+    // Not connected: REST does the same.
+    api(`/api/v1/tasks/${taskId}/cancel`, { method: 'POST' }).then(loadTasks, (e) => showError(e.message));
+  }
+}
+
 function onFrame(frame) {
   switch (frame.type) {
     case 'accepted':
       if (frame.request_id === current.requestId) {
         current.taskId = frame.task_id;
         ui.taskId.textContent = frame.task_id;
+        ui.cancel.disabled = false;
+        loadTasks().catch(() => {});
       }
       break;
     case 'event':
@@ -74,58 +120,135 @@ function onFrame(frame) {
         onEvent(frame);
       }
       break;
+    case 'cancel_requested':
+      if (frame.task_id === current.taskId) {
+        addTimeline('cancel requested');
+        ui.cancel.disabled = true;
+      }
+      loadTasks().catch(() => {});
+      break;
     case 'error':
       if (frame.request_id === current.requestId || (frame.task_id && frame.task_id === current.taskId)) {
         const details = (frame.violations ?? []).map((v) => `\n• ${v.field}: ${v.message}`).join('');
-        showError(`${frame.code}: ${frame.message}${details}`);
-        finish();
+        const retry = frame.retry_after ? ` (retry in ${frame.retry_after} s)` : '';
+        showError(`${frame.code}: ${frame.message}${retry}${details}`);
+        if (frame.code === 'EVENTS_UNAVAILABLE' && !current.done) {
+          setTimeout(resubscribe, 1000);
+        } else if (frame.code !== 'TASK_FINISHED') {
+          finish();
+        }
+      } else if (frame.code && !frame.task_id) {
+        showError(`${frame.code}: ${frame.message}`);
       }
       break;
     default:
-      break;
+      break; // pong, heartbeat: the socket's watchdog already saw them
   }
 }
 
 function onEvent({ event, data }) {
   if (event === 'status') {
     setStatus(data.status, data.attempt);
-    if (['succeeded', 'failed', 'cancelled'].includes(data.status)) {
+    if (FINAL.includes(data.status)) {
       finish();
+      loadTasks().catch(() => {});
     }
   } else if (event === 'result') {
     showResult(data);
   } else if (event === 'error') {
     showError(`${data.code}: ${data.message}${data.retryable ? ' (retryable)' : ''}`);
   } else if (event === 'progress') {
-    ui.status.title = `${Math.round((data.fraction ?? 0) * 100)}% ${data.message ?? ''}`;
+    ui.progress.hidden = false;
+    ui.progressBar.value = data.fraction ?? 0;
+    ui.progressText.textContent = `${Math.round((data.fraction ?? 0) * 100)}% ${data.message ?? ''}`;
+  } else if (event === 'chunk') {
+    appendChunk(data);
   }
 }
 
-function onStateChange(state) {
-  const labels = { connecting: 'connecting…', open: 'connected', closed: 'disconnected', failed: 'connection refused' };
-  ui.connection.textContent = labels[state] ?? state;
-  ui.connection.dataset.state = state;
-  if (state === 'closed' && !current.done && current.taskId) {
-    // Pick up where we left off: the server replays every event after the last one we saw.
-    setTimeout(resubscribe, 1000);
+function onStateChange(state, closeEvent) {
+  const labels = {
+    connecting: 'connecting…', open: 'connected', closed: 'disconnected', failed: 'connection refused',
+    reconnecting: 'reconnecting…',
+  };
+  const following = !current.done && current.taskId;
+  const shown = state === 'closed' && following ? 'reconnecting' : state;
+  ui.connection.textContent = labels[shown] ?? shown;
+  ui.connection.dataset.state = shown;
+  if (state === 'open') {
+    reconnectDelay = 500;
+  }
+  if ((state === 'closed' || (state === 'failed' && closeEvent?.wasClean === false)) && following) {
+    // Pick up where we left off (also after a 4008 "slow consumer" close): the server replays every event after
+    // the last one we saw, then continues live.
+    setTimeout(resubscribe, reconnectDelay);
+    reconnectDelay = Math.min(reconnectDelay * 2, 10_000);
   }
 }
 
 async function resubscribe() {
+  if (current.done || !current.taskId) {
+    return;
+  }
   try {
     await socket.connect(ui.key.value.trim());
     socket.send({ type: 'subscribe', task_id: current.taskId, after_seq: current.lastSeq });
-  } catch (e) {
-    showError(e.message);
+  } catch {
+    // onStateChange schedules the next attempt.
   }
+}
+
+async function loadTasks() {
+  const page = await api('/api/v1/tasks?limit=20');
+  ui.list.replaceChildren(...page.items.map(taskRow));
+  ui.listEmpty.hidden = page.items.length > 0;
+}
+
+function taskRow(task) {
+  const row = document.createElement('tr');
+  row.dataset.taskId = task.id;
+  row.insertCell().textContent = new Date(task.created_at).toLocaleTimeString();
+  const id = document.createElement('code');
+  id.textContent = task.id.slice(0, 8);
+  id.title = task.id;
+  row.insertCell().append(id);
+  const status = document.createElement('span');
+  status.className = 'pill';
+  status.dataset.status = task.status;
+  status.textContent = task.cancel_requested_at && !FINAL.includes(task.status) ? `${task.status} (cancelling)` : task.status;
+  row.insertCell().append(status);
+  const actions = row.insertCell();
+  if (!FINAL.includes(task.status)) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'link';
+    button.textContent = 'Cancel';
+    button.addEventListener('click', () => cancel(task.id));
+    actions.append(button);
+  }
+  return row;
 }
 
 function setStatus(status, attempt) {
   ui.status.textContent = status;
   ui.status.dataset.status = status;
+  addTimeline(status === 'running' && attempt > 1 ? `running (attempt ${attempt})` : status);
+}
+
+function addTimeline(text) {
   const item = document.createElement('li');
-  item.textContent = status === 'running' && attempt > 1 ? `running (attempt ${attempt})` : status;
+  item.textContent = text;
   ui.timeline.append(item);
+}
+
+function appendChunk({ field, text }) {
+  let streamed = ui.result.querySelector('.streamed');
+  if (!streamed) {
+    streamed = document.createElement('pre');
+    streamed.className = 'streamed';
+    ui.result.append(streamed);
+  }
+  streamed.textContent += field && !streamed.textContent ? `${field}: ${text}` : text;
 }
 
 function showResult({ outputs, usage, model }) {
@@ -156,6 +279,7 @@ function resetTask() {
   ui.status.dataset.status = 'none';
   ui.timeline.replaceChildren();
   ui.result.replaceChildren();
+  ui.progress.hidden = true;
   ui.error.hidden = true;
   ui.error.textContent = '';
 }
@@ -163,4 +287,5 @@ function resetTask() {
 function finish() {
   current.done = true;
   ui.submit.disabled = false;
+  ui.cancel.disabled = true;
 }

@@ -11,6 +11,10 @@ export function authSubprotocols(apiKey) {
   return [TOKEN_CARRIER, encodeURIComponent(`quarkus-http-upgrade#Authorization#Bearer ${apiKey}`)];
 }
 
+// The server sends {"type":"heartbeat"} every 20 s; silence for this long means the connection is dead even if the
+// browser has not noticed (sleeping laptop, dropped network): close it so the page reconnects and resumes.
+const SILENCE_MS = 50_000;
+
 export class TaskSocket {
   constructor({ onFrame, onStateChange }) {
     this.onFrame = onFrame;
@@ -18,6 +22,16 @@ export class TaskSocket {
     this.ws = null;
     this.key = null;
     this.nextRequestId = 1;
+    this.watchdog = null;
+  }
+
+  heard(ws) {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      if (this.ws === ws) {
+        ws.close(4000, 'no heartbeat');
+      }
+    }, SILENCE_MS);
   }
 
   /** Resolves once open; rejects if the upgrade is refused (a wrong key shows up here: browsers hide the 401). */
@@ -41,10 +55,12 @@ export class TaskSocket {
       this.onStateChange('connecting');
       ws.addEventListener('open', () => {
         opened = true;
+        this.heard(ws);
         this.onStateChange('open');
         resolve();
       });
       ws.addEventListener('message', (event) => {
+        this.heard(ws);
         let frame;
         try {
           frame = JSON.parse(event.data);
@@ -56,6 +72,7 @@ export class TaskSocket {
       ws.addEventListener('close', (event) => {
         if (this.ws === ws) {
           this.ws = null;
+          clearTimeout(this.watchdog);
         }
         this.onStateChange(opened ? 'closed' : 'failed', event);
         if (!opened) {

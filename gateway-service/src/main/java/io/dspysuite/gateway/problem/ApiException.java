@@ -12,6 +12,7 @@ public class ApiException extends RuntimeException {
     private final ErrorCode code;
     private final List<Violation> violations;
     private final UUID taskId;
+    private final long retryAfterSeconds;
 
     public ApiException(ErrorCode code, String detail) {
         this(code, detail, null, null, null);
@@ -22,11 +23,34 @@ public class ApiException extends RuntimeException {
     }
 
     private ApiException(ErrorCode code, String detail, List<Violation> violations, UUID taskId, Throwable cause) {
+        this(code, detail, violations, taskId, cause, 0);
+    }
+
+    private ApiException(ErrorCode code, String detail, List<Violation> violations, UUID taskId, Throwable cause,
+            long retryAfterSeconds) {
         // Control flow, not a bug: no stack trace to fill (a cause, when present, keeps its own).
         super(detail, cause, false, false);
         this.code = code;
         this.violations = violations == null ? null : List.copyOf(violations);
         this.taskId = taskId;
+        this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    /** Bad query or header parameters (400 INVALID_PARAMETER), every one at once. */
+    public static ApiException invalidParameters(List<Violation> violations) {
+        String detail = violations.size() == 1
+                ? violations.get(0).field() + ": " + violations.get(0).message()
+                : violations.size() + " parameters are invalid";
+        return new ApiException(ErrorCode.INVALID_PARAMETER, detail, violations, null, null);
+    }
+
+    public static ApiException invalidParameter(String parameter, String message) {
+        return invalidParameters(List.of(new Violation(parameter, message)));
+    }
+
+    /** 429 RATE_LIMITED; {@code retryAfterSeconds} becomes the Retry-After header (and the WebSocket frame's field). */
+    public static ApiException rateLimited(String detail, long retryAfterSeconds) {
+        return new ApiException(ErrorCode.RATE_LIMITED, detail, null, null, null, Math.max(1, retryAfterSeconds));
     }
 
     public static ApiException validation(List<Violation> violations) {
@@ -58,6 +82,11 @@ public class ApiException extends RuntimeException {
 
     public UUID taskId() {
         return taskId;
+    }
+
+    /** Seconds after which a retry may succeed (RATE_LIMITED), else 0. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public Problem toProblem() {

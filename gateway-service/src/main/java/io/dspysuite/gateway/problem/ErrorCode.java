@@ -9,6 +9,7 @@ import java.util.Locale;
 public enum ErrorCode {
 
     BAD_REQUEST(400, "Bad request"),
+    INVALID_PARAMETER(400, "Invalid parameter"),
     MALFORMED_JSON(400, "Malformed JSON"),
     UNAUTHENTICATED(401, "Unauthenticated"),
     FORBIDDEN(403, "Forbidden"),
@@ -17,10 +18,12 @@ public enum ErrorCode {
     METHOD_NOT_ALLOWED(405, "Method not allowed"),
     NOT_ACCEPTABLE(406, "Not acceptable"),
     IDEMPOTENCY_CONFLICT(409, "Idempotency key reused"),
+    TASK_FINISHED(409, "Task already finished"),
     PAYLOAD_TOO_LARGE(413, "Payload too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
     VALIDATION_FAILED(422, "Validation failed"),
     UNSUPPORTED_KIND(422, "Unsupported task kind"),
+    RATE_LIMITED(429, "Too many requests"),
     TOO_MANY_SUBSCRIPTIONS(429, "Too many subscriptions"),
     INTERNAL(500, "Internal error"),
     NOT_IMPLEMENTED(501, "Not implemented"),
@@ -64,6 +67,7 @@ public enum ErrorCode {
             case 413 -> PAYLOAD_TOO_LARGE;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
             case 422 -> VALIDATION_FAILED;
+            case 429 -> RATE_LIMITED;
             case 501 -> NOT_IMPLEMENTED;
             case 503 -> SERVICE_UNAVAILABLE;
             default -> status >= 500 ? INTERNAL : BAD_REQUEST;

@@ -64,6 +64,9 @@ public class HttpProblemRoutes {
         Problem problem;
         if (failure instanceof ApiException api) {
             problem = api.toProblem();
+            if (api.retryAfterSeconds() > 0) {
+                ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(api.retryAfterSeconds()));
+            }
         } else if (failure instanceof AuthenticationFailedException || failure instanceof UnauthorizedException) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             problem = Problem.of(ErrorCode.UNAUTHENTICATED, "A valid API key is required (Authorization: Bearer <key>)");

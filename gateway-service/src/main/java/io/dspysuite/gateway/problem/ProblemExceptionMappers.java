@@ -34,7 +34,11 @@ public class ProblemExceptionMappers {
 
     @ServerExceptionMapper
     public Response api(ApiException e) {
-        return writer.toResponse(e.toProblem());
+        Response response = writer.toResponse(e.toProblem());
+        if (e.retryAfterSeconds() > 0) {
+            return Response.fromResponse(response).header(HttpHeaders.RETRY_AFTER, e.retryAfterSeconds()).build();
+        }
+        return response;
     }
 
     @ServerExceptionMapper

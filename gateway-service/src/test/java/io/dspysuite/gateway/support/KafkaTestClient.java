@@ -33,6 +33,7 @@ import io.dspysuite.protos.dspy.v1.Usage;
 import io.dspysuite.protos.events.v1.Error;
 import io.dspysuite.protos.events.v1.Result;
 import io.dspysuite.protos.events.v1.StatusChanged;
+import io.dspysuite.protos.events.v1.TaskControl;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.dspysuite.protos.events.v1.TaskStatus;
@@ -44,6 +45,12 @@ public final class KafkaTestClient {
 
     public static final String REQUESTED = "dspy.tasks.requested";
     public static final String EVENTS = "dspy.tasks.events";
+    public static final String CONTROL = "dspy.tasks.control";
+
+    /** Parses a record value. */
+    public interface Parser<T> {
+        T parse(byte[] value) throws InvalidProtocolBufferException;
+    }
 
     private static KafkaProducer<String, byte[]> producer;
 
@@ -78,18 +85,32 @@ public final class KafkaTestClient {
 
     /** Every TaskRequested keyed by this task id on dspy.tasks.requested, waiting up to the timeout for the first. */
     public static List<TaskRequested> requestsFor(UUID taskId, Duration timeout) {
+        return recordsFor(REQUESTED, taskId, timeout, TaskRequested::parseFrom);
+    }
+
+    /** Every TaskControl keyed by this task id on dspy.tasks.control, waiting up to the timeout for the first. */
+    public static List<TaskControl> controlsFor(UUID taskId, Duration timeout) {
+        return recordsFor(CONTROL, taskId, timeout, TaskControl::parseFrom);
+    }
+
+    /** Every record keyed by this task id on the topic, waiting up to the timeout for the first. */
+    public static <T> List<T> recordsFor(String topic, UUID taskId, Duration timeout, Parser<T> parser) {
         Instant deadline = Instant.now().plus(timeout);
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
-            List<TopicPartition> partitions = consumer.partitionsFor(REQUESTED).stream()
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            java.util.ArrayList<TaskRequested> found = new java.util.ArrayList<>();
+            java.util.ArrayList<T> found = new java.util.ArrayList<>();
             while (Instant.now().isBefore(deadline)) {
                 boolean caughtUp = true;
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     if (taskId.toString().equals(record.key())) {
-                        found.add(parse(record.value()));
+                        try {
+                            found.add(parser.parse(record.value()));
+                        } catch (InvalidProtocolBufferException e) {
+                            throw new IllegalStateException("not a " + topic + " record", e);
+                        }
                     }
                 }
                 Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -101,6 +122,31 @@ public final class KafkaTestClient {
                 }
             }
             return found;
+        }
+    }
+
+    /** The first TaskRequested on the topic that matches, waiting up to the timeout (for tests that lack the id). */
+    public static Optional<TaskRequested> awaitRequestMatching(java.util.function.Predicate<TaskRequested> match,
+            Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
+        try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+            List<TopicPartition> partitions = consumer.partitionsFor(REQUESTED).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            while (Instant.now().isBefore(deadline)) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
+                    try {
+                        TaskRequested request = TaskRequested.parseFrom(record.value());
+                        if (match.test(request)) {
+                            return Optional.of(request);
+                        }
+                    } catch (InvalidProtocolBufferException e) {
+                        throw new IllegalStateException("not a TaskRequested", e);
+                    }
+                }
+            }
+            return Optional.empty();
         }
     }
 
@@ -136,13 +182,6 @@ public final class KafkaTestClient {
         producer().send(new ProducerRecord<>(EVENTS, key, value)).get(10, TimeUnit.SECONDS);
     }
 
-    private static TaskRequested parse(byte[] value) {
-        try {
-            return TaskRequested.parseFrom(value);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("not a TaskRequested", e);
-        }
-    }
 
     // ---- TaskEvent builders: what the orchestration service publishes --------------------------------------------
 

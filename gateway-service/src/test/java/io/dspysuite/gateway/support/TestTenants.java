@@ -17,6 +17,12 @@ public class TestTenants {
         this.keys = keys;
     }
 
+    /** A tenant of the test's own (e.g. so a list holds only the test's tasks). */
+    public void ensureTenant(String tenantId, String key) {
+        keys.ensureTenantKey(tenantId, "Test tenant " + tenantId, ApiKeys.hash(key), "test", false)
+                .await().atMost(Duration.ofSeconds(10));
+    }
+
     public void ensureOtherTenant() {
         keys.ensureTenantKey(TestKeys.OTHER_TENANT, "Other tenant", ApiKeys.hash(TestKeys.OTHER), "test", false)
                 .await().atMost(Duration.ofSeconds(10));

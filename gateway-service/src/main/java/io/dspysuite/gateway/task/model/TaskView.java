@@ -11,7 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.media.Schema;
 
 /** A task as the API shows it (REST responses; the WebSocket sends the same data as events). */
 @JsonPropertyOrder({ "id", "kind", "status", "program", "result", "usage", "error", "progress", "attempt", "trace_id",
-        "created_at", "started_at", "finished_at", "updated_at", "last_seq" })
+        "created_at", "started_at", "finished_at", "updated_at", "cancel_requested_at", "last_seq" })
 @Schema(name = "Task")
 public record TaskView(
         UUID id,
@@ -28,6 +28,8 @@ public record TaskView(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         OffsetDateTime updatedAt,
+        @Schema(description = "When the tenant asked to cancel the task (the status turns cancelled once the "
+                + "orchestration service stopped it)") OffsetDateTime cancelRequestedAt,
         @Schema(description = "Sequence number of the last event applied; subscribe with after_seq to continue") long lastSeq) {
 
     @Schema(name = "TaskResult")

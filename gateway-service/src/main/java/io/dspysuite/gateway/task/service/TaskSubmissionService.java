@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dspysuite.gateway.json.Uuids;
 import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.ErrorCode;
+import io.dspysuite.gateway.ratelimit.SubmitRateLimiter;
 import io.dspysuite.gateway.task.events.TaskRequestPublisher;
 import io.dspysuite.gateway.task.model.TaskStatus;
 import io.dspysuite.gateway.task.model.TaskSubmission;
@@ -40,9 +41,11 @@ public class TaskSubmissionService {
     private final TaskStore store;
     private final TaskRequestPublisher publisher;
     private final TaskViews views;
+    private final SubmitRateLimiter rateLimiter;
 
     public TaskSubmissionService(TaskRequestParser parser, TaskStore store, TaskRequestPublisher publisher,
-            TaskViews views) {
+            TaskViews views, SubmitRateLimiter rateLimiter) {
+        this.rateLimiter = rateLimiter;
         this.parser = parser;
         this.store = store;
         this.publisher = publisher;
@@ -59,11 +62,14 @@ public class TaskSubmissionService {
     /**
      * @param beforePublish told the task id once it is known and before its request is published (WebSocket
      *        sessions subscribe there, so they cannot miss the first event); must not throw
-     * @throws ApiException (as the Uni's failure) VALIDATION_FAILED, UNSUPPORTED_KIND, IDEMPOTENCY_CONFLICT or
-     *         SUBMIT_FAILED
+     * @throws ApiException (as the Uni's failure) RATE_LIMITED, VALIDATION_FAILED, UNSUPPORTED_KIND,
+     *         IDEMPOTENCY_CONFLICT or SUBMIT_FAILED
      */
     public Uni<Submitted> submit(String tenantId, JsonNode task, String idempotencyKey, Consumer<UUID> beforePublish) {
-        return Uni.createFrom().item(() -> parser.parse(task, idempotencyKey))
+        return Uni.createFrom().item(() -> {
+            rateLimiter.acquire(tenantId);
+            return parser.parse(task, idempotencyKey);
+        })
                 .chain(submission -> store.insert(Uuids.v7(), tenantId, submission, currentTraceId())
                         .chain(inserted -> inserted.created()
                                 ? publish(inserted.task(), beforePublish)

@@ -35,6 +35,7 @@ public class TaskViews {
                 row.startedAt(),
                 row.finishedAt(),
                 row.updatedAt(),
+                row.cancelRequestedAt(),
                 row.lastSeq());
     }
 

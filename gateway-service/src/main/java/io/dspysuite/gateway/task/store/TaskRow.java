@@ -32,7 +32,8 @@ public record TaskRow(
         OffsetDateTime createdAt,
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
-        OffsetDateTime updatedAt) {
+        OffsetDateTime updatedAt,
+        OffsetDateTime cancelRequestedAt) {
 
     /** The stored error's code, or null. */
     public String errorCode() {

@@ -2,7 +2,10 @@ package io.dspysuite.gateway.task.store;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,7 +29,7 @@ public class TaskStore {
     private static final String VIEW_COLUMNS = """
             id, tenant_id, kind, status, program::text AS program, result::text AS result, usage::text AS usage,
             error::text AS error, progress::text AS progress, last_seq, attempt, trace_id, idempotency_key,
-            request_hash, created_at, started_at, finished_at, updated_at""";
+            request_hash, created_at, started_at, finished_at, updated_at, cancel_requested_at""";
     private static final String FULL_COLUMNS = VIEW_COLUMNS + ", inputs::text AS inputs, options::text AS options";
 
     private final Pool pool;
@@ -73,6 +76,61 @@ public class TaskStore {
                     return findByIdempotencyKey(tenantId, submission.idempotencyKey())
                             .map(existing -> new Inserted(existing.orElseThrow(
                                     () -> new IllegalStateException("idempotency conflict without a row")), false));
+                });
+    }
+
+    /** Position in a tenant's list, newest first: the last row of a page. */
+    public record ListPosition(OffsetDateTime createdAt, UUID id) {
+    }
+
+    /**
+     * A page of the tenant's tasks, newest first ({@code created_at DESC, id DESC}; ids are UUIDv7, so ties are
+     * ordered too), strictly after {@code after} when given. Reads {@code limit + 1} rows so the caller knows whether
+     * more follow.
+     *
+     * @param statuses empty for all
+     * @param kind null for all
+     */
+    public Uni<List<TaskRow>> list(String tenantId, Set<TaskStatus> statuses, TaskKind kind, ListPosition after,
+            int limit) {
+        String[] statusArray = statuses.isEmpty() ? null : statuses.stream().map(TaskStatus::wire).toArray(String[]::new);
+        Tuple params = Tuple.tuple()
+                .addString(tenantId)
+                .addArrayOfString(statusArray)
+                .addString(kind == null ? null : kind.wire())
+                .addOffsetDateTime(after == null ? null : after.createdAt())
+                .addUUID(after == null ? null : after.id())
+                .addInteger(limit + 1);
+        return pool.preparedQuery("SELECT " + VIEW_COLUMNS + """
+                 FROM gateway.tasks
+                WHERE tenant_id = $1
+                  AND ($2::text[] IS NULL OR status = ANY($2::text[]))
+                  AND ($3::text IS NULL OR kind = $3)
+                  AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+                ORDER BY created_at DESC, id DESC
+                LIMIT $6""")
+                .execute(params)
+                .map(rows -> {
+                    List<TaskRow> page = new ArrayList<>(rows.size());
+                    rows.forEach(row -> page.add(toRow(row)));
+                    return page;
+                });
+    }
+
+    /**
+     * Records a cancel request on the tenant's task if it is not final yet.
+     *
+     * @return the task after the update, or (when it was already final) as it is; empty when the tenant has no such task
+     */
+    public Uni<Optional<TaskRow>> requestCancel(UUID id, String tenantId) {
+        return pool.preparedQuery("""
+                UPDATE gateway.tasks SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()
+                WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')
+                RETURNING %s""".formatted(VIEW_COLUMNS))
+                .execute(Tuple.of(id, tenantId))
+                .chain(rows -> {
+                    Optional<TaskRow> updated = first(rows);
+                    return updated.isPresent() ? Uni.createFrom().item(updated) : find(id, tenantId);
                 });
     }
 
@@ -143,6 +201,7 @@ public class TaskStore {
                 row.getOffsetDateTime("created_at"),
                 row.getOffsetDateTime("started_at"),
                 row.getOffsetDateTime("finished_at"),
-                row.getOffsetDateTime("updated_at"));
+                row.getOffsetDateTime("updated_at"),
+                row.getOffsetDateTime("cancel_requested_at"));
     }
 }

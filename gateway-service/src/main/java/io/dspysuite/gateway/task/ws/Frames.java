@@ -24,7 +24,10 @@ import io.dspysuite.gateway.task.store.TaskEventStore.StoredEvent;
  * <li>{@code {"type":"accepted","request_id","task_id"}}</li>
  * <li>{@code {"type":"event","task_id","seq","event","data","occurred_at"}}</li>
  * <li>{@code {"type":"error","request_id","code","message"}} (+ {@code task_id}, {@code violations} when relevant)</li>
+ * <li>{@code {"type":"cancel_requested","request_id","task_id"}}</li>
  * <li>{@code {"type":"pong"}}</li>
+ * <li>{@code {"type":"heartbeat"}} (every {@code dspy-suite.ws.heartbeat-interval}, so clients can tell a silent
+ * connection from a dead one)</li>
  * </ul>
  */
 @ApplicationScoped
@@ -55,7 +58,7 @@ public class Frames {
                 .put("event", type.wire());
         frame.set("data", data);
         frame.put("occurred_at", occurredAt.toString());
-        return new EventFrame(seq, terminal, write(frame));
+        return new EventFrame(seq, type.wire(), terminal, write(frame));
     }
 
     public String accepted(String requestId, UUID taskId) {
@@ -65,7 +68,22 @@ public class Frames {
                 .put("task_id", taskId.toString()));
     }
 
+    /** The error frame of a failed request; RATE_LIMITED adds {@code retry_after} (seconds). */
+    public String error(String requestId, io.dspysuite.gateway.problem.ApiException failure) {
+        ObjectNode frame = errorFrame(requestId, failure.code(), failure.getMessage(), failure.taskId(),
+                failure.violations());
+        if (failure.retryAfterSeconds() > 0) {
+            frame.put("retry_after", failure.retryAfterSeconds());
+        }
+        return write(frame);
+    }
+
     public String error(String requestId, ErrorCode code, String message, UUID taskId, List<Violation> violations) {
+        return write(errorFrame(requestId, code, message, taskId, violations));
+    }
+
+    private ObjectNode errorFrame(String requestId, ErrorCode code, String message, UUID taskId,
+            List<Violation> violations) {
         ObjectNode frame = mapper.createObjectNode()
                 .put("type", "error")
                 .put("request_id", requestId)
@@ -78,7 +96,19 @@ public class Frames {
             ArrayNode list = frame.putArray("violations");
             violations.forEach(v -> list.addObject().put("field", v.field()).put("message", v.message()));
         }
-        return write(frame);
+        return frame;
+    }
+
+    public String cancelRequested(String requestId, UUID taskId) {
+        ObjectNode frame = mapper.createObjectNode().put("type", "cancel_requested");
+        if (requestId != null) {
+            frame.put("request_id", requestId);
+        }
+        return write(frame.put("task_id", taskId.toString()));
+    }
+
+    public String heartbeat() {
+        return write(mapper.createObjectNode().put("type", "heartbeat"));
     }
 
     public String pong(String requestId) {

@@ -20,14 +20,25 @@ final class SocketSession {
     private final Frames frames;
     private final TaskSubscriptions factory;
     private final Map<UUID, TaskSubscription> subscriptions = new ConcurrentHashMap<>();
+    private final BoundedSender sender;
 
     SocketSession(WebSocketConnection connection, String tenantId, LiveEventHub hub, Frames frames,
-            TaskSubscriptions factory) {
+            TaskSubscriptions factory, WebSocketLimits limits, Runnable onSlowConsumer) {
         this.connection = connection;
         this.tenantId = tenantId;
         this.hub = hub;
         this.frames = frames;
         this.factory = factory;
+        this.sender = new BoundedSender(connection::sendText, limits.maxQueuedFrames(),
+                limits.maxQueuedBytes().asLongValue(), () -> {
+                    onSlowConsumer.run();
+                    LOG.infof("closing WebSocket connection %s of tenant %s: it does not keep up", connection.id(),
+                            tenantId);
+                    close();
+                    connection.close(new io.quarkus.websockets.next.CloseReason(BoundedSender.CLOSE_SLOW_CONSUMER,
+                            BoundedSender.CLOSE_REASON)).subscribe().with(v -> {
+                            }, e -> LOG.debugf("closing connection %s failed: %s", connection.id(), e.getMessage()));
+                });
     }
 
     String tenantId() {
@@ -38,10 +49,12 @@ final class SocketSession {
         return subscriptions.size();
     }
 
-    /** Non-blocking send; a failed write means the peer is gone, which {@code @OnClose} cleans up. */
+    /**
+     * Non-blocking, bounded send (see {@link BoundedSender}); a failed write means the peer is gone, which
+     * {@code @OnClose} cleans up.
+     */
     void send(String frame) {
-        connection.sendText(frame).subscribe().with(v -> {
-        }, e -> LOG.debugf("sending to connection %s failed: %s", connection.id(), e.getMessage()));
+        sender.send(frame);
     }
 
     /**
@@ -83,8 +96,8 @@ final class SocketSession {
 
     private final TaskSubscription.Sink sink = new TaskSubscription.Sink() {
         @Override
-        public void send(String frame) {
-            SocketSession.this.send(frame);
+        public void send(EventFrame frame) {
+            SocketSession.this.send(frame.json());
         }
 
         @Override

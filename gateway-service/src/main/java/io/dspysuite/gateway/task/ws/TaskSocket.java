@@ -44,7 +44,7 @@ public class TaskSocket {
     public Uni<Void> onClose(WebSocketConnection connection) {
         SocketSession session = connection.userData().get(SESSION);
         if (session != null) {
-            session.close();
+            handler.close(session);
         }
         return Uni.createFrom().voidItem();
     }

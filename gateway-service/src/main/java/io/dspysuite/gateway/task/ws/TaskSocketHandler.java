@@ -1,9 +1,13 @@
 package io.dspysuite.gateway.task.ws;
 
 import java.io.IOException;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
@@ -14,10 +18,15 @@ import io.dspysuite.gateway.json.StrictJson;
 import io.dspysuite.gateway.json.Uuids;
 import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.ErrorCode;
+import io.dspysuite.gateway.task.service.TaskCancelService;
 import io.dspysuite.gateway.task.service.TaskSubmissionService;
 import io.dspysuite.gateway.task.store.TaskStore;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
 
 /**
  * Client frames of {@code /ws/v1}: {@code submit}, {@code subscribe}, {@code unsubscribe}, {@code cancel},
@@ -37,9 +46,24 @@ public class TaskSocketHandler {
     private final TaskStore tasks;
     private final LiveEventHub hub;
     private final TaskSubscriptions subscriptions;
+    private final TaskCancelService cancels;
+    private final WebSocketLimits limits;
+    private final Vertx vertx;
+    private final Set<SocketSession> sessions = ConcurrentHashMap.newKeySet();
+    private final Counter slowConsumerCloses;
+    private long heartbeatTimer = -1;
 
     public TaskSocketHandler(StrictJson json, Frames frames, TaskSubmissionService submissions, TaskStore tasks,
-            LiveEventHub hub, TaskSubscriptions subscriptions) {
+            LiveEventHub hub, TaskSubscriptions subscriptions, TaskCancelService cancels, WebSocketLimits limits,
+            Vertx vertx, MeterRegistry registry) {
+        this.limits = limits;
+        this.vertx = vertx;
+        this.slowConsumerCloses = Counter.builder("dspy_suite_ws_slow_consumer_closes")
+                .description("WebSocket connections closed with 4008 because the client did not keep up")
+                .register(registry);
+        Gauge.builder("dspy_suite_ws_connections", sessions, Set::size)
+                .description("Open /ws/v1 connections on this replica").register(registry);
+        this.cancels = cancels;
         this.json = json;
         this.frames = frames;
         this.submissions = submissions;
@@ -49,7 +73,33 @@ public class TaskSocketHandler {
     }
 
     SocketSession open(WebSocketConnection connection, String tenantId) {
-        return new SocketSession(connection, tenantId, hub, frames, subscriptions);
+        SocketSession session = new SocketSession(connection, tenantId, hub, frames, subscriptions, limits,
+                slowConsumerCloses::increment);
+        sessions.add(session);
+        return session;
+    }
+
+    void close(SocketSession session) {
+        sessions.remove(session);
+        session.close();
+    }
+
+    /** Every open connection of this replica gets a heartbeat frame (browsers cannot see protocol pings). */
+    void heartbeat() {
+        String frame = frames.heartbeat();
+        for (SocketSession session : sessions) {
+            session.send(frame);
+        }
+    }
+
+    @PostConstruct
+    void startHeartbeats() {
+        heartbeatTimer = vertx.setPeriodic(limits.heartbeatInterval().toMillis(), id -> heartbeat());
+    }
+
+    @PreDestroy
+    void stopHeartbeats() {
+        vertx.cancelTimer(heartbeatTimer);
     }
 
     Uni<Void> handle(SocketSession session, String text) {
@@ -80,14 +130,14 @@ public class TaskSocketHandler {
             case "submit" -> submit(session, requestId, frame);
             case "subscribe" -> subscribe(session, requestId, frame);
             case "unsubscribe" -> unsubscribe(session, requestId, frame);
-            case "cancel" -> error(session, requestId, ErrorCode.NOT_IMPLEMENTED, "Cancelling tasks is not available yet");
+            case "cancel" -> cancel(session, requestId, frame);
             case "ping" -> send(session, frames.pong(requestId));
             default -> error(session, requestId, ErrorCode.UNKNOWN_TYPE,
                     "Unknown frame type; expected submit, subscribe, unsubscribe, cancel or ping");
         };
         return handled.onFailure().recoverWithUni(failure -> {
             if (failure instanceof ApiException api) {
-                return send(session, frames.error(requestId, api.code(), api.getMessage(), api.taskId(), api.violations()));
+                return send(session, frames.error(requestId, api));
             }
             LOG.error("handling a WebSocket frame failed", failure);
             return error(session, requestId, ErrorCode.INTERNAL, "An unexpected error occurred");
@@ -138,6 +188,12 @@ public class TaskSocketHandler {
             session.prepare(taskId, afterSeq).start();
             return Uni.createFrom().voidItem();
         });
+    }
+
+    /** Same path as REST: answered with {@code cancel_requested}; the {@code cancelled} status follows as an event. */
+    private Uni<Void> cancel(SocketSession session, String requestId, JsonNode frame) {
+        return cancels.cancel(session.tenantId(), scalar(frame.get("task_id")))
+                .chain(task -> send(session, frames.cancelRequested(requestId, task.id())));
     }
 
     private Uni<Void> unsubscribe(SocketSession session, String requestId, JsonNode frame) {

@@ -35,7 +35,7 @@ public final class TaskSubscription {
     /** Where frames go, and who hears that the subscription ended. */
     public interface Sink {
         /** Enqueue a frame; must not block. */
-        void send(String frame);
+        void send(EventFrame frame);
 
         /** The task reached its final state and its last event was sent. */
         void completed(TaskSubscription subscription);
@@ -266,7 +266,7 @@ public final class TaskSubscription {
             if (frame.seq() <= lastSent) {
                 continue;
             }
-            sink.send(frame.json());
+            sink.send(frame);
             lastSent = frame.seq();
             lastActivity = now;
             idleDelay = timing.idleFirst().toNanos();

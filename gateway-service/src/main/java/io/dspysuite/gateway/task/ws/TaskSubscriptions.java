@@ -7,7 +7,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.dspysuite.gateway.task.store.TaskEventStore;
 import io.smallrye.mutiny.Uni;
 
-/** Creates subscriptions that read the event log of {@link TaskEventStore}. */
+/**
+ * Creates subscriptions that read the event log of {@link TaskEventStore}; {@link #open}/{@link #close} also
+ * (un)register them with this replica's {@link LiveEventHub} (for the SSE stream and {@code Prefer: wait}).
+ */
 @ApplicationScoped
 public class TaskSubscriptions {
 
@@ -16,10 +19,25 @@ public class TaskSubscriptions {
 
     private final TaskEventStore store;
     private final Frames frames;
+    private final LiveEventHub hub;
 
-    public TaskSubscriptions(TaskEventStore store, Frames frames) {
+    public TaskSubscriptions(TaskEventStore store, Frames frames, LiveEventHub hub) {
         this.store = store;
         this.frames = frames;
+        this.hub = hub;
+    }
+
+    /** A subscription registered for live events, buffering until {@link TaskSubscription#start()}. */
+    public TaskSubscription open(UUID taskId, long afterSeq, TaskSubscription.Sink sink) {
+        TaskSubscription subscription = create(taskId, afterSeq, sink);
+        hub.register(subscription);
+        return subscription;
+    }
+
+    /** Stops delivery and unregisters; idempotent. */
+    public void close(TaskSubscription subscription) {
+        subscription.close();
+        hub.unregister(subscription);
     }
 
     public TaskSubscription create(UUID taskId, long afterSeq, TaskSubscription.Sink sink) {

@@ -46,6 +46,7 @@ import io.restassured.http.ContentType;
 class TaskSocketTest {
 
     private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final String HEARTBEAT = "{\"type\":\"heartbeat\"}";
 
     @TestHTTPResource("/")
     URI baseUri;
@@ -72,6 +73,8 @@ class TaskSocketTest {
     /** A client that queues every text frame it receives. */
     final class Client {
         final LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
+        /** Server heartbeats (every second in tests) are kept apart so they never interleave with assertions. */
+        final LinkedBlockingQueue<String> heartbeats = new LinkedBlockingQueue<>();
         final WebSocketClientConnection connection;
 
         Client(BasicWebSocketConnector connector) {
@@ -79,7 +82,7 @@ class TaskSocketTest {
             // each one to a worker thread, which would reorder them before the assertions see them).
             connection = connector.baseUri(baseUri).path("/ws/v1")
                     .executionModel(BasicWebSocketConnector.ExecutionModel.NON_BLOCKING)
-                    .onTextMessage((c, frame) -> frames.add(frame))
+                    .onTextMessage((c, frame) -> (frame.equals(HEARTBEAT) ? heartbeats : frames).add(frame))
                     .connectAndAwait();
             connections.add(connection);
         }
@@ -318,6 +321,57 @@ class TaskSocketTest {
         assertThatThrownBy(() -> new Client(BasicWebSocketConnector.create()
                 .addHeader("Authorization", bearer(TestKeys.DEV))
                 .addHeader("Origin", "https://evil.example"))).hasStackTraceContaining("403");
+    }
+
+    @Test
+    void theServerSendsHeartbeats() throws Exception {
+        Client client = connect(TestKeys.DEV);
+        // Every second in the test profile (dspy-suite.ws.heartbeat-interval).
+        assertThat(client.heartbeats.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(HEARTBEAT);
+        assertThat(client.heartbeats.poll(WAIT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(HEARTBEAT);
+        assertThat(client.frames).isEmpty();
+    }
+
+    @Test
+    void cancelFrameRequestsCancellationAndTheCancelledEventFollows() throws Exception {
+        UUID taskId = submitOverRest();
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"subscribe\",\"task_id\":\"" + taskId + "\"}");
+        client.send("{\"type\":\"cancel\",\"request_id\":\"c1\",\"task_id\":\"" + taskId + "\"}");
+        JsonNode requested = client.nextFor(taskId);
+        assertThat(requested.path("type").asText()).isEqualTo("cancel_requested");
+        assertThat(requested.path("request_id").asText()).isEqualTo("c1");
+        assertThat(requested.path("task_id").asText()).isEqualTo(taskId.toString());
+        assertThat(KafkaTestClient.controlsFor(taskId, WAIT)).singleElement()
+                .satisfies(control -> assertThat(control.hasCancel()).isTrue());
+
+        KafkaTestClient.send(KafkaTestClient.status(taskId, 1, TaskStatus.TASK_STATUS_CANCELLED, 0));
+        JsonNode cancelled = client.nextFor(taskId);
+        assertThat(cancelled.path("type").asText()).isEqualTo("event");
+        assertThat(cancelled.path("data").path("status").asText()).isEqualTo("cancelled");
+
+        // Final now: a second cancel is refused with a clear code, and nothing more is published.
+        await().atMost(WAIT).untilAsserted(() -> given().header("Authorization", bearer(TestKeys.DEV))
+                .when().get("/api/v1/tasks/" + taskId).then().body("status", equalTo("cancelled")));
+        client.send("{\"type\":\"cancel\",\"request_id\":\"c2\",\"task_id\":\"" + taskId + "\"}");
+        JsonNode finished = client.nextFor(taskId);
+        assertThat(finished.path("type").asText()).isEqualTo("error");
+        assertThat(finished.path("code").asText()).isEqualTo("TASK_FINISHED");
+        assertThat(finished.path("request_id").asText()).isEqualTo("c2");
+        assertThat(KafkaTestClient.controlsFor(taskId, WAIT)).hasSize(1);
+    }
+
+    @Test
+    void anotherTenantsTaskCannotBeCancelled() throws Exception {
+        UUID taskId = submitOverRest();
+        Client other = connect(TestKeys.OTHER);
+        other.send("{\"type\":\"cancel\",\"request_id\":\"x\",\"task_id\":\"" + taskId + "\"}");
+        JsonNode error = other.next();
+        assertThat(error.path("type").asText()).isEqualTo("error");
+        assertThat(error.path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+        other.send("{\"type\":\"cancel\",\"request_id\":\"y\"}");
+        assertThat(other.next().path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+        assertThat(KafkaTestClient.controlsFor(taskId, Duration.ofSeconds(2))).isEmpty();
     }
 
     private UUID submitOverRest() {

@@ -34,8 +34,8 @@ class TaskSubscriptionTest {
 
     private final TaskSubscription.Sink sink = new TaskSubscription.Sink() {
         @Override
-        public void send(String frame) {
-            sent.add(frame);
+        public void send(EventFrame frame) {
+            sent.add(frame.json());
         }
 
         @Override
@@ -64,11 +64,11 @@ class TaskSubscriptionTest {
     }
 
     private static EventFrame frame(long seq) {
-        return new EventFrame(seq, false, "e" + seq);
+        return new EventFrame(seq, "status", false, "e" + seq);
     }
 
     private static EventFrame terminal(long seq) {
-        return new EventFrame(seq, true, "e" + seq);
+        return new EventFrame(seq, "status", true, "e" + seq);
     }
 
     private void completeReads() {

@@ -1,0 +1,43 @@
+package io.dspysuite.gateway.task.rest;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.notNullValue;
+
+import org.junit.jupiter.api.Test;
+
+import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/** /q/openapi describes what the endpoints do: every operation, its parameters, responses and schemas. */
+@QuarkusTest
+@WithTestResource(value = SuiteInfraTestResource.class, scope = TestResourceScope.GLOBAL)
+class OpenApiDocumentTest {
+
+    @Test
+    void theDocumentDescribesTheTaskApi() {
+        given().when().get("/q/openapi?format=json").then()
+                .statusCode(200)
+                // Listing
+                .body("paths.'/api/v1/tasks'.get.summary", equalTo("List tasks"))
+                .body("paths.'/api/v1/tasks'.get.parameters.name", hasItems("status", "kind", "limit", "cursor"))
+                .body("paths.'/api/v1/tasks'.get.responses.'200'.content.'application/json'.schema.$ref",
+                        equalTo("#/components/schemas/TaskPage"))
+                .body("paths.'/api/v1/tasks'.get.responses.'400'", notNullValue())
+                .body("components.schemas.TaskPage.properties.next_cursor", notNullValue())
+                .body("components.schemas.Task.properties.cancel_requested_at", notNullValue())
+                // Submission: Prefer, 429 with Retry-After
+                .body("paths.'/api/v1/tasks'.post.parameters.name", hasItems("Idempotency-Key", "Prefer"))
+                .body("paths.'/api/v1/tasks'.post.responses.'429'.headers.Retry-After", notNullValue())
+                .body("paths.'/api/v1/tasks'.post.responses.'200'.headers.Preference-Applied", notNullValue())
+                // Cancel
+                .body("paths.'/api/v1/tasks/{id}/cancel'.post.summary", equalTo("Cancel a task"))
+                .body("paths.'/api/v1/tasks/{id}/cancel'.post.responses.keySet()", hasItems("202", "404", "409"))
+                // SSE
+                .body("paths.'/api/v1/tasks/{id}/events'.get.parameters.name", hasItems("Last-Event-ID", "after_seq"))
+                .body("paths.'/api/v1/tasks/{id}/events'.get.responses.'200'.content.'text/event-stream'", notNullValue());
+    }
+}
