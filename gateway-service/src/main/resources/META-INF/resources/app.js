@@ -209,7 +209,9 @@ function taskRow(task) {
   row.dataset.taskId = task.id;
   row.insertCell().textContent = new Date(task.created_at).toLocaleTimeString();
   const id = document.createElement('code');
-  id.textContent = task.id.slice(0, 8);
+  // Task ids are UUIDv7: the leading characters are a timestamp shared by tasks of the same minute, the tail is
+  // random, so the tail is what tells rows apart.
+  id.textContent = `…${task.id.slice(-8)}`;
   id.title = task.id;
   row.insertCell().append(id);
   const status = document.createElement('span');
