@@ -2,10 +2,12 @@ package io.dspysuite.localstack.suite;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -29,6 +31,8 @@ public final class Suite implements AutoCloseable {
     private final Consumer<String> reporter;
     private final List<AutoCloseable> started = new ArrayList<>();
     private final Map<String, SupervisedProcess> services = new HashMap<>();
+    /** Shared secret of the orchestration service's internal read API, new for every start of the suite. */
+    private final String internalToken = newToken();
     private PostgresServer postgres;
     private KafkaBroker kafka;
 
@@ -101,12 +105,15 @@ public final class Suite implements AutoCloseable {
         Map<String, String> env = commonJavaEnv(config.orchestrationPort());
         env.put("QUARKUS_GRPC_CLIENTS_DSPY_HOST", "localhost");
         env.put("QUARKUS_GRPC_CLIENTS_DSPY_PORT", String.valueOf(config.dspyPort()));
+        env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
         return env;
     }
 
     private Map<String, String> gatewayEnv() {
         Map<String, String> env = commonJavaEnv(config.gatewayPort());
         env.put("DSPY_SUITE_API_KEY", config.apiKey());
+        env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
+        env.put("QUARKUS_REST_CLIENT_ORCHESTRATION_URL", "http://localhost:" + config.orchestrationPort());
         return env;
     }
 
@@ -125,6 +132,12 @@ public final class Suite implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // Two cores are shared by five processes locally: a small heap and the serial collector keep them polite.
         return List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString());
+    }
+
+    private static String newToken() {
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     private static void requireFile(Path file, String hint) {
