@@ -279,7 +279,9 @@ class JobEngineTest {
             assertThat(progress).hasSize(10);
             for (int i = 0; i < 10; i++) {
                 assertThat(progress.get(i).getProgress().getFraction()).isEqualTo((i + 1) / 10.0);
-                assertThat(progress.get(i).getProgress().getMessage()).isEqualTo("trial " + (i + 1) + "/10");
+                assertThat(progress.get(i).getProgress().getPhase()).isEqualTo("trial");
+                assertThat(progress.get(i).getProgress().getStep()).isEqualTo(i + 1);
+                assertThat(progress.get(i).getProgress().getTotal()).isEqualTo(10);
             }
             // Chunks may be coalesced, never lost, reordered or moved across a progress update.
             StringBuilder expected = new StringBuilder();

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.inject.Singleton;
 
@@ -16,11 +17,21 @@ import com.google.protobuf.Value;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
 
+import io.dspysuite.protos.dspy.v1.Catalog;
+import io.dspysuite.protos.dspy.v1.EvaluationResult;
+import io.dspysuite.protos.dspy.v1.ExampleOutcome;
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
+import io.dspysuite.protos.dspy.v1.FieldSpec;
+import io.dspysuite.protos.dspy.v1.MetricInfo;
+import io.dspysuite.protos.dspy.v1.ModelInfo;
+import io.dspysuite.protos.dspy.v1.ModuleInfo;
+import io.dspysuite.protos.dspy.v1.NamedProgramInfo;
+import io.dspysuite.protos.dspy.v1.OptimizationResult;
 import io.dspysuite.protos.dspy.v1.ExecuteUpdate;
 import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.StatusUpdate;
 import io.dspysuite.protos.dspy.v1.TokenChunk;
+import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.dspy.v1.TaskResult;
 import io.dspysuite.protos.dspy.v1.Usage;
 import io.grpc.Status;
@@ -46,6 +57,39 @@ public class FakeDspy {
     private final Map<String, Deque<Behaviour>> scripts = new ConcurrentHashMap<>();
     private final Map<String, List<ExecuteRequest>> calls = new ConcurrentHashMap<>();
     private final Map<String, Integer> cancellations = new ConcurrentHashMap<>();
+    private final AtomicInteger catalogCalls = new AtomicInteger();
+    private volatile boolean catalogFails;
+
+    /** What the fake's GetCatalog answers: one module, one metric, one registered program ("qa"). */
+    public static final Catalog CATALOG = Catalog.newBuilder()
+            .addModules(ModuleInfo.newBuilder().setName("predict").setDescription("dspy.Predict"))
+            .addMetrics(MetricInfo.newBuilder().setName("exact_match"))
+            .addPrograms(NamedProgramInfo.newBuilder().setName("qa").setDescription("question answering")
+                    .setModule("chain_of_thought").setDefaultMetric("exact_match")
+                    .addInputs(FieldSpec.newBuilder().setName("question").setType("str"))
+                    .addOutputs(FieldSpec.newBuilder().setName("reasoning").setType("str"))
+                    .addOutputs(FieldSpec.newBuilder().setName("answer").setType("str")))
+            .addModels(ModelInfo.newBuilder().setName(MODEL).setIsDefault(true))
+            .addFieldTypes("str")
+            .setServiceVersion("fake")
+            .build();
+
+    /** How many GetCatalog calls reached the fake. */
+    public int catalogCalls() {
+        return catalogCalls.get();
+    }
+
+    /** Makes GetCatalog fail with UNAVAILABLE (true) or answer again (false). */
+    public void failCatalog(boolean fail) {
+        catalogFails = fail;
+    }
+
+    Uni<Catalog> catalog() {
+        catalogCalls.incrementAndGet();
+        return catalogFails
+                ? Uni.createFrom().failure(Status.UNAVAILABLE.withDescription("fake catalog down").asRuntimeException())
+                : Uni.createFrom().item(CATALOG);
+    }
 
     public void script(String taskId, Behaviour... behaviours) {
         scripts.put(taskId, new ArrayDeque<>(List.of(behaviours)));
@@ -79,6 +123,11 @@ public class FakeDspy {
                     .setUsage(Usage.newBuilder().setInputTokens(11).setOutputTokens(7).setLmCalls(1))
                     .setModel(MODEL)
                     .build();
+            if (request.getKind() == TaskKind.TASK_KIND_OPTIMIZE) {
+                // Like the Python service: an optimization answers with the compiled program.
+                result = result.toBuilder().setOptimization(OptimizationResult.newBuilder()
+                        .setProgramStateJson("{}").setOptimizer(request.getOptimize().getOptimizer())).build();
+            }
             return Multi.createFrom().items(
                     ExecuteUpdate.newBuilder().setStatus(StatusUpdate.newBuilder().setPhase("running")).build(),
                     ExecuteUpdate.newBuilder().setResult(result).build());
@@ -108,6 +157,54 @@ public class FakeDspy {
                 }
             }
             return Multi.createFrom().iterable(updates).onCompletion().switchTo(answer().respond(request));
+        };
+    }
+
+    /**
+     * An evaluation as the Python service runs one: an "evaluating" progress update per devset example (step/total,
+     * running score), then a result with the score and per-example outcomes.
+     */
+    public static Behaviour evaluate(double score) {
+        return request -> {
+            int total = request.getEvaluate().getDevsetCount();
+            java.util.List<ExecuteUpdate> updates = new java.util.ArrayList<>();
+            EvaluationResult.Builder evaluation = EvaluationResult.newBuilder().setScore(score)
+                    .setMetric(request.getEvaluate().getMetric()).setTotal(total);
+            for (int i = 1; i <= total; i++) {
+                updates.add(ExecuteUpdate.newBuilder().setProgress(ProgressUpdate.newBuilder()
+                        .setFraction((double) i / total).setPhase("evaluating").setStep(i).setTotal(total)
+                        .setCurrentScore(score)).build());
+                evaluation.addOutcomes(ExampleOutcome.newBuilder().setIndex(i - 1).setScore(score / 100)
+                        .setOutputs(Struct.newBuilder().putFields("answer", Value.newBuilder()
+                                .setStringValue("a" + i).build())));
+            }
+            updates.add(ExecuteUpdate.newBuilder().setResult(TaskResult.newBuilder().setModel(MODEL)
+                    .setUsage(Usage.newBuilder().setLmCalls(total)).setEvaluation(evaluation)).build());
+            return Multi.createFrom().iterable(updates);
+        };
+    }
+
+    /**
+     * An optimization: "compiling", a "trial" with scores, "compiled", then a result whose compiled program has the
+     * DSPy JSON state {@code state}.
+     */
+    public static Behaviour optimize(String state) {
+        return request -> {
+            ProgressUpdate.Builder trial = ProgressUpdate.newBuilder().setFraction(0.5).setPhase("trial").setStep(1)
+                    .setTotal(2).setCurrentScore(75).setBestScore(75);
+            OptimizationResult optimization = OptimizationResult.newBuilder().setProgramStateJson(state)
+                    .setOptimizer(request.getOptimize().getOptimizer()).setMetric(request.getOptimize().getMetric())
+                    .setParams(request.getOptimize().getParams()).setScoreBefore(50).setScoreAfter(75)
+                    .setDatasetHash("sha256:feed").setDemosCount(2)
+                    .setTrainsetSize(request.getOptimize().getTrainsetCount())
+                    .setDevsetSize(request.getOptimize().getDevsetCount()).setCompileSeconds(0.25).build();
+            return Multi.createFrom().items(
+                    ExecuteUpdate.newBuilder().setProgress(ProgressUpdate.newBuilder().setPhase("compiling")).build(),
+                    ExecuteUpdate.newBuilder().setProgress(trial).build(),
+                    ExecuteUpdate.newBuilder().setProgress(ProgressUpdate.newBuilder().setFraction(1)
+                            .setPhase("compiled")).build(),
+                    ExecuteUpdate.newBuilder().setResult(TaskResult.newBuilder().setModel(MODEL)
+                            .setUsage(Usage.newBuilder().setLmCalls(6)).setOptimization(optimization)).build());
         };
     }
 

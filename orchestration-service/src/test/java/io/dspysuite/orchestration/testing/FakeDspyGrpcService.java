@@ -34,7 +34,7 @@ public class FakeDspyGrpcService implements DspyService {
 
     @Override
     public Uni<Catalog> getCatalog(GetCatalogRequest request) {
-        return Uni.createFrom().failure(unused());
+        return fake.catalog();
     }
 
     @Override

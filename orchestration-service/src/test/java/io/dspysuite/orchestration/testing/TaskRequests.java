@@ -24,9 +24,11 @@ public final class TaskRequests {
         return builder(TaskKind.TASK_KIND_PREDICT, question).build();
     }
 
+    /** An optimize task gets a target program name (an ad-hoc program cannot be optimized without one). */
     public static TaskRequested.Builder builder(TaskKind kind, String question) {
         Instant now = Instant.now();
         return TaskRequested.newBuilder()
+                .setTargetProgram(kind == TaskKind.TASK_KIND_OPTIMIZE ? "test-program" : "")
                 .setTaskId(UUID.randomUUID().toString())
                 .setTenantId(TENANT)
                 .setKind(kind)

@@ -6,6 +6,7 @@ import java.time.Instant;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
+import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 
 import io.dspysuite.orchestration.job.model.JobError;
@@ -58,9 +59,26 @@ public class TaskEvents {
         return status(task, TaskStatus.TASK_STATUS_CANCELLED, 0);
     }
 
+    /**
+     * The result of a predict or evaluate task. An evaluation travels in {@code outputs} (see
+     * {@link TaskResults#evaluationOutputs}), since {@code events.v1.Result} has no field of its own for it.
+     */
     public TaskEvent result(TaskRef task, TaskResult result) {
+        Struct outputs = result.hasEvaluation()
+                ? TaskResults.merge(result.getOutputs(), TaskResults.evaluationOutputs(result.getEvaluation()))
+                : result.getOutputs();
+        return result(task, result, outputs);
+    }
+
+    /** The result of an optimize task: the program version it created travels in {@code outputs}. */
+    public TaskEvent optimized(TaskRef task, TaskResult result, String program, int version, int baseVersion) {
+        return result(task, result, TaskResults.merge(result.getOutputs(),
+                TaskResults.optimizationOutputs(result.getOptimization(), program, version, baseVersion)));
+    }
+
+    private TaskEvent result(TaskRef task, TaskResult result, Struct outputs) {
         Result payload = Result.newBuilder()
-                .setOutputs(result.getOutputs())
+                .setOutputs(outputs)
                 .setUsage(result.getUsage())
                 .setModel(result.getModel())
                 .build();
@@ -77,14 +95,23 @@ public class TaskEvents {
     }
 
     /**
-     * A progress event. {@code events.v1.Progress} has only a fraction and a message, so the structured fields of the
-     * DSPy service's update (phase, step/total, scores) are folded into the message, e.g. {@code "trial 3/10 (best
-     * 82.5): ..."} (a contract extension would carry them as fields).
+     * A progress event: the DSPy service's update field by field (fraction, message, phase, step/total, current and
+     * best score; the scores only when the service sent them).
      */
     public TaskEvent progress(TaskRef task, ProgressUpdate update) {
-        return envelope(task)
-                .setProgress(Progress.newBuilder().setFraction(update.getFraction()).setMessage(describe(update)))
-                .build();
+        Progress.Builder progress = Progress.newBuilder()
+                .setFraction(update.getFraction())
+                .setMessage(update.getMessage())
+                .setPhase(update.getPhase())
+                .setStep(update.getStep())
+                .setTotal(update.getTotal());
+        if (update.hasCurrentScore()) {
+            progress.setCurrentScore(update.getCurrentScore());
+        }
+        if (update.hasBestScore()) {
+            progress.setBestScore(update.getBestScore());
+        }
+        return envelope(task).setProgress(progress).build();
     }
 
     public TaskEvent chunk(TaskRef task, String field, String text) {
@@ -97,25 +124,6 @@ public class TaskEvents {
             throw new IllegalArgumentException("event seqs start at 1, got " + seq);
         }
         return event.toBuilder().setSeq(seq).build();
-    }
-
-    static String describe(ProgressUpdate update) {
-        StringBuilder text = new StringBuilder(update.getPhase());
-        if (update.getTotal() > 0) {
-            text.append(text.isEmpty() ? "" : " ").append(update.getStep()).append('/').append(update.getTotal());
-        }
-        if (update.hasCurrentScore()) {
-            text.append(text.isEmpty() ? "" : " ").append(String.format(java.util.Locale.ROOT, "(score %.1f)",
-                    update.getCurrentScore()));
-        }
-        if (update.hasBestScore()) {
-            text.append(text.isEmpty() ? "" : " ").append(String.format(java.util.Locale.ROOT, "(best %.1f)",
-                    update.getBestScore()));
-        }
-        if (!update.getMessage().isEmpty()) {
-            text.append(text.isEmpty() ? "" : ": ").append(update.getMessage());
-        }
-        return text.toString();
     }
 
     private TaskEvent status(TaskRef task, TaskStatus status, int attempt) {

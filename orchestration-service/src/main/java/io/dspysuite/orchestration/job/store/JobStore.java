@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -92,6 +93,8 @@ public class JobStore {
 
     /** The guard of every update a worker makes about its own attempt. */
     private static final String OWNED = "id = $1 AND state = 'executing' AND attempt = $2 AND attempted_by = $3";
+
+    private static final String LOCK_OWNED = "SELECT id FROM orchestration.jobs WHERE " + OWNED + " FOR UPDATE";
 
     private static final String COMPLETE = """
             UPDATE orchestration.jobs
@@ -244,6 +247,22 @@ public class JobStore {
     /** The attempt succeeded: result and SUCCEEDED are written; empty when {@code job}'s attempt is no longer held. */
     public Uni<Optional<Long>> complete(ClaimedJob job, List<TaskEvent> batch) {
         return withEvents(pool, COMPLETE.formatted(batch.size(), OWNED), owned(job), batch);
+    }
+
+    /**
+     * The attempt succeeded, and more must be written in the same transaction (e.g. the program version an
+     * optimization created): locks the job while this attempt holds it, runs {@code inTransaction} on the transaction's
+     * connection, which answers the events to write, then completes the job with them. Empty (and nothing written)
+     * when the attempt is no longer held; a failure of {@code inTransaction} rolls everything back.
+     */
+    public Uni<Optional<Long>> complete(ClaimedJob job, Function<SqlClient, Uni<List<TaskEvent>>> inTransaction) {
+        return pool.withTransaction(conn -> conn.preparedQuery(LOCK_OWNED).execute(owned(job)).chain(rows -> {
+            if (rows.rowCount() == 0) {
+                return Uni.createFrom().item(Optional.<Long> empty());
+            }
+            return inTransaction.apply(conn).chain(batch -> withEvents(conn, COMPLETE.formatted(batch.size(), OWNED),
+                    owned(job), batch));
+        }));
     }
 
     /** The job fails for good with {@code error} (error and FAILED written, attempt recorded). */

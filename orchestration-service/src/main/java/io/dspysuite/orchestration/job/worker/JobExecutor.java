@@ -24,6 +24,11 @@ import io.dspysuite.orchestration.event.publish.TaskRef;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobError;
 import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.program.model.ResolvedProgram;
+import io.dspysuite.orchestration.program.service.ProgramResolver;
+import io.dspysuite.orchestration.program.service.VersionMetadata;
+import io.dspysuite.orchestration.program.store.ProgramStore;
+import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.dspy.v1.TaskResult;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -32,10 +37,12 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 
 /**
- * Runs one claimed attempt: calls the DSPy service (per-kind deadline, the request's trace context restored), forwards
+ * Runs one claimed attempt: resolves its program against the tenant's registry (a named version becomes its source and
+ * DSPy JSON state), calls the DSPy service (per-kind deadline, the request's trace context restored), forwards
  * its progress and chunks, and records the outcome with its events in one statement:
  * <ul>
- * <li>success: {@code completed} (result, SUCCEEDED);</li>
+ * <li>success: {@code completed} (result, SUCCEEDED); an optimization also stores the program version it compiled,
+ * in the same transaction;</li>
  * <li>circuit breaker open: back to {@code available} after a delay, the attempt not counted (QUEUED), while the job
  * is younger than {@code dspy-suite.retry.circuit-open-max-age};</li>
  * <li>transient failure with attempts left: {@code retryable} at now + backoff with jitter (QUEUED);</li>
@@ -60,10 +67,15 @@ public class JobExecutor {
     private final JobTracing tracing;
     private final Vertx vertx;
     private final Duration chunkCoalesce;
+    private final ProgramResolver programs;
+    private final ProgramStore programStore;
 
     JobExecutor(DspyClient dspy, JobStore store, TaskEvents events, OutboxRelay relay, JobMetrics metrics,
             KindsConfig kinds, RetryPolicy retries, InFlightJobs inFlight, JobTracing tracing, Vertx vertx,
-            @ConfigProperty(name = "dspy-suite.outbox.chunk-coalesce", defaultValue = "50ms") Duration chunkCoalesce) {
+            @ConfigProperty(name = "dspy-suite.outbox.chunk-coalesce", defaultValue = "50ms") Duration chunkCoalesce,
+            ProgramResolver programs, ProgramStore programStore) {
+        this.programs = programs;
+        this.programStore = programStore;
         this.dspy = dspy;
         this.store = store;
         this.events = events;
@@ -86,10 +98,11 @@ public class JobExecutor {
         AttemptEvents updates = new AttemptEvents(job, task, store, events, relay, vertx, chunkCoalesce);
         DspyCallHandle call = new DspyCallHandle(updates::accept, Context.root().with(span));
         inFlight.add(job, call);
-        return Uni.createFrom().deferred(() -> dspy.execute(ExecuteRequests.forAttempt(job.request(), job.attempt()),
-                timeout, call))
-                .onItemOrFailure().transformToUni((result, failure) -> updates.drain().chain(() -> failure == null
-                        ? succeed(job, task, result)
+        return Uni.createFrom().deferred(() -> programs.resolve(job.request()))
+                .chain(program -> dspy.execute(ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec()),
+                        timeout, call).map(result -> new Outcome(program, result)))
+                .onItemOrFailure().transformToUni((outcome, failure) -> updates.drain().chain(() -> failure == null
+                        ? succeed(job, task, outcome, span)
                         : fail(job, task, failure, span)))
                 .onTermination().invoke((ignored, failure, cancelled) -> {
                     inFlight.remove(job);
@@ -97,8 +110,32 @@ public class JobExecutor {
                 });
     }
 
-    private Uni<Void> succeed(ClaimedJob job, TaskRef task, TaskResult result) {
-        return store.complete(job, List.of(events.result(task, result), events.succeeded(task)))
+    /** What a successful call produced, and for which program. */
+    private record Outcome(ResolvedProgram program, TaskResult result) {
+    }
+
+    private Uni<Void> succeed(ClaimedJob job, TaskRef task, Outcome outcome, Span span) {
+        TaskResult result = outcome.result();
+        Uni<Optional<Long>> completed;
+        if (job.request().getKind() == TaskKind.TASK_KIND_OPTIMIZE) {
+            if (!result.hasOptimization() || result.getOptimization().getProgramStateJson().isBlank()) {
+                return fail(job, task, DspyCallException.of(DspyErrorCodes.INTERNAL,
+                        "the DSPy service answered an optimize task without a compiled program", false), span);
+            }
+            // The new version and the job's completion commit together: a version exists exactly when its task
+            // succeeded, and the result event names it.
+            String name = ProgramResolver.targetName(job.request());
+            completed = store.complete(job, conn -> programStore.insertNext(conn, job.tenantId(), name,
+                    outcome.program().source(), result.getOptimization().getProgramStateJson(),
+                    VersionMetadata.of(result, outcome.program(), job.id()), job.id())
+                    .invoke(version -> LOG.infof("task %s: program '%s' version %d stored", task.taskId(), name,
+                            version))
+                    .map(version -> List.of(events.optimized(task, result, name, version, outcome.program().version()),
+                            events.succeeded(task))));
+        } else {
+            completed = store.complete(job, List.of(events.result(task, result), events.succeeded(task)));
+        }
+        return completed
                 .invoke(lastSeq -> {
                     if (held(job, lastSeq, "succeeded")) {
                         LOG.infof("task %s: attempt %d succeeded", task.taskId(), job.attempt());

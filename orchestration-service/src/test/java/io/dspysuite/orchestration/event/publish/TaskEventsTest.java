@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -13,9 +14,13 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 
 import io.dspysuite.orchestration.job.model.JobError;
+import io.dspysuite.protos.dspy.v1.EvaluationResult;
+import io.dspysuite.protos.dspy.v1.ExampleOutcome;
+import io.dspysuite.protos.dspy.v1.OptimizationResult;
 import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.TaskResult;
 import io.dspysuite.protos.dspy.v1.Usage;
+import io.dspysuite.protos.events.v1.Progress;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskStatus;
 
@@ -91,14 +96,70 @@ class TaskEventsTest {
     }
 
     @Test
-    void progressFoldsPhaseStepsAndScoresIntoTheMessage() {
+    void progressCarriesPhaseStepsAndScoresAsFields() {
         TaskEvent event = events.progress(TASK, ProgressUpdate.newBuilder().setFraction(0.3).setPhase("trial")
                 .setStep(3).setTotal(10).setBestScore(82.5).setMessage("candidate 3").build());
 
         assertThat(event.getProgress().getFraction()).isEqualTo(0.3);
-        assertThat(event.getProgress().getMessage()).isEqualTo("trial 3/10 (best 82.5): candidate 3");
-        assertThat(events.progress(TASK, ProgressUpdate.newBuilder().setMessage("halfway").build()).getProgress()
-                .getMessage()).isEqualTo("halfway");
+        assertThat(event.getProgress().getMessage()).isEqualTo("candidate 3");
+        assertThat(event.getProgress().getPhase()).isEqualTo("trial");
+        assertThat(event.getProgress().getStep()).isEqualTo(3);
+        assertThat(event.getProgress().getTotal()).isEqualTo(10);
+        assertThat(event.getProgress().hasCurrentScore()).isFalse();
+        assertThat(event.getProgress().getBestScore()).isEqualTo(82.5);
+        Progress plain = events.progress(TASK, ProgressUpdate.newBuilder().setMessage("halfway").build()).getProgress();
+        assertThat(plain.getMessage()).isEqualTo("halfway");
+        assertThat(plain.getPhase()).isEmpty();
+        assertThat(plain.hasBestScore()).isFalse();
+    }
+
+    @Test
+    void evaluationResultTravelsInTheOutputs() {
+        TaskResult result = TaskResult.newBuilder().setModel("m").setEvaluation(EvaluationResult.newBuilder()
+                .setScore(66.7).setMetric("exact_match").setTotal(3).setFailed(1).setOutcomesTruncated(true)
+                .addOutcomes(ExampleOutcome.newBuilder().setIndex(0).setScore(1)
+                        .setOutputs(Struct.newBuilder().putFields("answer", Value.newBuilder().setStringValue("4")
+                                .build())))
+                .addOutcomes(ExampleOutcome.newBuilder().setIndex(2).setError("OUTPUT_PARSE_FAILED")))
+                .build();
+
+        Struct outputs = events.result(TASK, result).getResult().getOutputs();
+
+        assertThat(outputs.getFieldsOrThrow("score").getNumberValue()).isEqualTo(66.7);
+        assertThat(outputs.getFieldsOrThrow("metric").getStringValue()).isEqualTo("exact_match");
+        assertThat(outputs.getFieldsOrThrow("total").getNumberValue()).isEqualTo(3);
+        assertThat(outputs.getFieldsOrThrow("failed").getNumberValue()).isEqualTo(1);
+        assertThat(outputs.getFieldsOrThrow("outcomes_truncated").getBoolValue()).isTrue();
+        List<Value> outcomes = outputs.getFieldsOrThrow("outcomes").getListValue().getValuesList();
+        assertThat(outcomes).hasSize(2);
+        assertThat(outcomes.get(0).getStructValue().getFieldsOrThrow("outputs").getStructValue()
+                .getFieldsOrThrow("answer").getStringValue()).isEqualTo("4");
+        assertThat(outcomes.get(0).getStructValue().containsFields("error")).isFalse();
+        assertThat(outcomes.get(1).getStructValue().getFieldsOrThrow("error").getStringValue())
+                .isEqualTo("OUTPUT_PARSE_FAILED");
+    }
+
+    @Test
+    void optimizationResultNamesTheVersionWithoutTheState() {
+        TaskResult result = TaskResult.newBuilder().setModel("m").setOptimization(OptimizationResult.newBuilder()
+                .setProgramStateJson("{\"predict\": {\"demos\": []}}").setOptimizer("bootstrap_few_shot")
+                .setMetric("exact_match").setScoreBefore(40).setScoreAfter(80).setDatasetHash("sha256:ab")
+                .setDemosCount(4).setTrainsetSize(8).setDevsetSize(4).setCompileSeconds(1.5)
+                .setParams(Struct.newBuilder().putFields("max_rounds", Value.newBuilder().setNumberValue(1).build())))
+                .build();
+
+        Struct outputs = events.optimized(TASK, result, "faq", 2, 1).getResult().getOutputs();
+
+        assertThat(outputs.getFieldsOrThrow("program").getStringValue()).isEqualTo("faq");
+        assertThat(outputs.getFieldsOrThrow("version").getNumberValue()).isEqualTo(2);
+        assertThat(outputs.getFieldsOrThrow("base_version").getNumberValue()).isEqualTo(1);
+        assertThat(outputs.getFieldsOrThrow("score_before").getNumberValue()).isEqualTo(40);
+        assertThat(outputs.getFieldsOrThrow("score_after").getNumberValue()).isEqualTo(80);
+        assertThat(outputs.getFieldsOrThrow("params").getStructValue().getFieldsOrThrow("max_rounds")
+                .getNumberValue()).isEqualTo(1);
+        assertThat(outputs.getFieldsOrThrow("demos_count").getNumberValue()).isEqualTo(4);
+        assertThat(outputs.getFieldsOrThrow("dataset_hash").getStringValue()).isEqualTo("sha256:ab");
+        assertThat(outputs.containsFields("program_state_json")).isFalse();
     }
 
     @Test
