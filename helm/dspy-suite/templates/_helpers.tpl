@@ -118,9 +118,18 @@ dspy-suite.otel.export=true
 {{- end }}
 {{- end }}
 
-{{/* Environment variables of a Java service from Secrets. (dict "root" $ "secret" <postgres secret name>) */}}
+{{/*
+Environment variables of a Java service from Secrets. (dict "root" $ "secret" <postgres secret name>)
+DSPY_SUITE_INTERNAL_TOKEN: the same Secret for both services (the gateway sends it, the orchestration service checks it).
+*/}}
 {{- define "dspy-suite.javaSecretEnv" -}}
 {{- $root := .root -}}
+{{- $token := $root.Values.internalToken.existingSecret -}}
+- name: DSPY_SUITE_INTERNAL_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "internalToken.existingSecret.name is required (a Secret shared by the gateway and the orchestration service)" $token.name }}
+      key: {{ required "internalToken.existingSecret.key is required" $token.key }}
 - name: QUARKUS_DATASOURCE_USERNAME
   valueFrom:
     secretKeyRef:
@@ -143,6 +152,11 @@ dspy-suite.otel.export=true
       name: {{ $root.Values.kafka.sasl.existingSecret }}
       key: {{ $root.Values.kafka.sasl.passwordKey }}
 {{- end }}
+{{- end }}
+
+{{/* Base URL of the orchestration service's HTTP port (internal API), as the gateway reaches it in-cluster. */}}
+{{- define "dspy-suite.orchestrationUrl" -}}
+{{- printf "http://%s.%s.svc:%v" (include "dspy-suite.componentName" (dict "root" . "component" "orchestration")) .Release.Namespace .Values.orchestration.service.port }}
 {{- end }}
 
 {{/* Checksum of a rendered template, to roll pods when their configuration changes. */}}

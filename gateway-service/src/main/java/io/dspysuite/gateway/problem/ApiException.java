@@ -13,6 +13,7 @@ public class ApiException extends RuntimeException {
     private final List<Violation> violations;
     private final UUID taskId;
     private final long retryAfterSeconds;
+    private String relayedCode;
 
     public ApiException(ErrorCode code, String detail) {
         this(code, detail, null, null, null);
@@ -72,6 +73,21 @@ public class ApiException extends RuntimeException {
         return new ApiException(code, detail, null, taskId, cause);
     }
 
+    /**
+     * A problem another service of the suite answered, relayed with its own stable {@code code} (e.g.
+     * PROGRAM_VERSION_NOT_FOUND); {@code base} gives the status and title.
+     */
+    public static ApiException relayed(ErrorCode base, String code, String detail) {
+        ApiException e = new ApiException(base, detail);
+        e.relayedCode = code;
+        return e;
+    }
+
+    /** The code the client sees: the relayed one, else {@link #code()}'s name. */
+    public String codeName() {
+        return relayedCode != null ? relayedCode : code.name();
+    }
+
     public ErrorCode code() {
         return code;
     }
@@ -90,6 +106,8 @@ public class ApiException extends RuntimeException {
     }
 
     public Problem toProblem() {
-        return new Problem(code.typeUri(), code.title(), code.status(), getMessage(), code.name(), violations, taskId);
+        String type = relayedCode == null ? code.typeUri()
+                : "urn:dspysuite:problem:" + relayedCode.toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return new Problem(type, code.title(), code.status(), getMessage(), codeName(), violations, taskId);
     }
 }

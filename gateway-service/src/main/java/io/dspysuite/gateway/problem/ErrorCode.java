@@ -15,6 +15,9 @@ public enum ErrorCode {
     FORBIDDEN(403, "Forbidden"),
     NOT_FOUND(404, "Not found"),
     TASK_NOT_FOUND(404, "Task not found"),
+    // Relayed from the orchestration service's program registry.
+    PROGRAM_NOT_FOUND(404, "Program not found"),
+    PROGRAM_VERSION_NOT_FOUND(404, "Program version not found"),
     METHOD_NOT_ALLOWED(405, "Method not allowed"),
     NOT_ACCEPTABLE(406, "Not acceptable"),
     IDEMPOTENCY_CONFLICT(409, "Idempotency key reused"),
@@ -22,13 +25,14 @@ public enum ErrorCode {
     PAYLOAD_TOO_LARGE(413, "Payload too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
     VALIDATION_FAILED(422, "Validation failed"),
-    UNSUPPORTED_KIND(422, "Unsupported task kind"),
     RATE_LIMITED(429, "Too many requests"),
     TOO_MANY_SUBSCRIPTIONS(429, "Too many subscriptions"),
     INTERNAL(500, "Internal error"),
     NOT_IMPLEMENTED(501, "Not implemented"),
     SUBMIT_FAILED(503, "Task could not be submitted"),
     SERVICE_UNAVAILABLE(503, "Service unavailable"),
+    /** The orchestration service (catalog, program registry) did not answer, or answered with a server error. */
+    ORCHESTRATION_UNAVAILABLE(503, "Orchestration service unavailable"),
 
     // WebSocket frame errors (the status is informational: frames carry no HTTP status).
     MALFORMED_FRAME(400, "Malformed frame"),

@@ -13,6 +13,7 @@ import com.google.protobuf.Timestamp;
 
 import io.dspysuite.gateway.json.Structs;
 import io.dspysuite.gateway.task.model.ProgramSpec;
+import io.dspysuite.gateway.task.model.TaskSpecs;
 import io.dspysuite.gateway.task.store.TaskRow;
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.smallrye.mutiny.Uni;
@@ -36,7 +37,7 @@ public class TaskRequestPublisher {
     /** Completes when the broker acknowledged the record (acks=all); fails otherwise. */
     public Uni<Void> publish(TaskRow task) {
         Instant requestedAt = task.createdAt().toInstant();
-        TaskRequested request = TaskRequested.newBuilder()
+        TaskRequested.Builder request = TaskRequested.newBuilder()
                 .setTaskId(task.id().toString())
                 .setTenantId(task.tenantId())
                 .setKind(task.kind().proto())
@@ -45,9 +46,9 @@ public class TaskRequestPublisher {
                 .setOptions(Structs.toStruct(task.options()))
                 .setRequestedAt(Timestamp.newBuilder()
                         .setSeconds(requestedAt.getEpochSecond())
-                        .setNanos(requestedAt.getNano()))
-                .build();
-        Message<TaskRequested> message = Message.of(request)
+                        .setNanos(requestedAt.getNano()));
+        TaskSpecs.apply(task.spec(), request);
+        Message<TaskRequested> message = Message.of(request.build())
                 .addMetadata(OutgoingKafkaRecordMetadata.<String> builder().withKey(task.id().toString()).build());
         return Uni.createFrom().deferred(() -> emitter.sendMessage(message))
                 .ifNoItem().after(SEND_TIMEOUT).fail();

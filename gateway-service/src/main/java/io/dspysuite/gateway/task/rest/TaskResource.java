@@ -120,7 +120,10 @@ public class TaskResource {
                     + "creating another. With `Prefer: wait=N` (RFC 7240, N <= 60 seconds; larger values count as "
                     + "60) the answer waits up to N seconds for the task to finish: 200 with the finished task if it "
                     + "did, else the usual 202; `Preference-Applied: wait=N` confirms. Submissions are rate-limited "
-                    + "per tenant (429 RATE_LIMITED with Retry-After). Only kind=predict is available yet.")
+                    + "per tenant (429 RATE_LIMITED with Retry-After). Kinds: predict (inputs), evaluate (metric, "
+                    + "devset) and optimize (optimizer, params, metric, trainset, devset, target_program); shapes and "
+                    + "bounds are checked here (422), optimizer/metric/tool names by the DSPy service (the task then "
+                    + "ends failed with INVALID_INPUTS).")
     @RequestBody(required = true, content = @Content(mediaType = MediaType.APPLICATION_JSON,
             schema = @Schema(implementation = SubmitTaskRequest.class)))
     @APIResponse(responseCode = "202", description = "Task queued (and, with Prefer: wait=N, not finished within N s)",
@@ -140,7 +143,7 @@ public class TaskResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "413", description = "Body larger than 1 MiB (PAYLOAD_TOO_LARGE)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "422", description = "Invalid task (VALIDATION_FAILED with violations, UNSUPPORTED_KIND)",
+    @APIResponse(responseCode = "422", description = "Invalid task (VALIDATION_FAILED with violations)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "429", description = "Too many submissions for this tenant (RATE_LIMITED); retry after "
             + "Retry-After seconds",

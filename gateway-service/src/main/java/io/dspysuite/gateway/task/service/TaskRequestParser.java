@@ -21,7 +21,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.dspysuite.gateway.json.Hashes;
 import io.dspysuite.gateway.problem.ApiException;
-import io.dspysuite.gateway.problem.ErrorCode;
 import io.dspysuite.gateway.problem.Violation;
 import io.dspysuite.gateway.task.model.ProgramModule;
 import io.dspysuite.gateway.task.model.ProgramSpec;
@@ -53,7 +52,7 @@ public class TaskRequestParser {
     /**
      * @param body the task object
      * @param idempotencyKey the client's idempotency key, or null
-     * @throws ApiException VALIDATION_FAILED or UNSUPPORTED_KIND
+     * @throws ApiException VALIDATION_FAILED
      */
     public TaskSubmission parse(JsonNode body, String idempotencyKey) {
         if (body == null || body.isMissingNode() || body.isNull()) {
@@ -64,10 +63,6 @@ public class TaskRequestParser {
         }
         SubmitTaskRequest request = bind(body);
         TaskKind kind = TaskKind.fromWire(request.kind()).orElse(null);
-        if (kind == TaskKind.EVALUATE || kind == TaskKind.OPTIMIZE) {
-            throw new ApiException(ErrorCode.UNSUPPORTED_KIND,
-                    "Task kind '" + kind.wire() + "' is not available yet; only 'predict' is");
-        }
 
         List<Violation> violations = new ArrayList<>();
         validator.validate(request).forEach(v -> violations.add(new Violation(v.getPropertyPath().toString(), v.getMessage())));
@@ -75,7 +70,10 @@ public class TaskRequestParser {
             violations.add(new Violation("kind", "must be one of predict, evaluate, optimize"));
         }
         ProgramSpec program = request.program() == null ? null : program(request.program(), violations);
-        ObjectNode inputs = inputs(request.inputs(), violations);
+        ObjectNode inputs = kind == TaskKind.PREDICT || kind == null
+                ? inputs(request.inputs(), violations)
+                : optionalInputs(request.inputs(), violations);
+        ObjectNode spec = TaskSpecParser.spec(kind, request, program, violations);
         ObjectNode options = options(request.options(), violations);
         if (idempotencyKey != null && !validIdempotencyKey(idempotencyKey)) {
             violations.add(new Violation("Idempotency-Key",
@@ -85,7 +83,8 @@ public class TaskRequestParser {
             violations.sort(Comparator.comparing(Violation::field));
             throw ApiException.validation(violations);
         }
-        return new TaskSubmission(kind, program, inputs, options, idempotencyKey, hash(kind, program, inputs, options));
+        return new TaskSubmission(kind, program, inputs, options, idempotencyKey,
+                hash(kind, program, inputs, options, spec), spec);
     }
 
     private SubmitTaskRequest bind(JsonNode body) {
@@ -100,53 +99,82 @@ public class TaskRequestParser {
 
     private static ProgramSpec program(SubmitTaskRequest.Program program, List<Violation> violations) {
         boolean named = program.name() != null;
-        boolean adHoc = program.signature() != null;
+        boolean adHoc = program.signature() != null && !program.signature().isNull();
         if (named == adHoc) {
             violations.add(new Violation("program",
                     "must have either a signature (ad-hoc program) or a name (registered program), not both"));
             return null;
         }
         if (named) {
+            if (program.module() != null || program.moduleOptions() != null || program.instructions() != null) {
+                violations.add(new Violation("program", "module, module_options and instructions apply to ad-hoc "
+                        + "programs only"));
+            }
             String version = version(program.version(), violations);
             return version == null ? null : new ProgramSpec.Named(program.name(), version);
         }
         int size = violations.size();
-        String signature = program.signature().strip();
-        if (signature.isEmpty()) {
-            violations.add(new Violation("program.signature", "must not be blank"));
-        } else if (signature.getBytes(StandardCharsets.UTF_8).length > MAX_SIGNATURE_BYTES) {
-            violations.add(new Violation("program.signature", "must be at most " + MAX_SIGNATURE_BYTES + " bytes"));
-        } else if (!signature.contains("->")) {
-            violations.add(new Violation("program.signature", "must look like 'inputs -> outputs'"));
+        String signature = null;
+        ObjectNode structured = null;
+        if (program.signature().isObject()) {
+            structured = SignatureParser.structured((ObjectNode) program.signature(), violations);
+        } else if (!program.signature().isTextual()) {
+            violations.add(new Violation("program.signature",
+                    "must be a string (\"question -> answer\") or an object {inputs, outputs, instructions}"));
+        } else {
+            signature = program.signature().asText().strip();
+            if (signature.isEmpty()) {
+                violations.add(new Violation("program.signature", "must not be blank"));
+            } else if (signature.getBytes(StandardCharsets.UTF_8).length > MAX_SIGNATURE_BYTES) {
+                violations.add(new Violation("program.signature", "must be at most " + MAX_SIGNATURE_BYTES + " bytes"));
+            } else if (!signature.contains("->")) {
+                violations.add(new Violation("program.signature", "must look like 'inputs -> outputs'"));
+            }
         }
         ProgramModule module = ProgramModule.PREDICT;
         if (program.module() != null) {
             module = ProgramModule.fromWire(program.module()).orElse(null);
             if (module == null) {
-                violations.add(new Violation("program.module", "must be one of predict, chain_of_thought"));
+                violations.add(new Violation("program.module", "must be one of " + ProgramModule.wireNames()));
             }
         }
+        ObjectNode moduleOptions = SignatureParser.moduleOptions(program.moduleOptions(), violations);
         if (program.version() != null) {
             violations.add(new Violation("program.version", "applies to registered programs only"));
         }
-        return violations.size() > size ? null : new ProgramSpec.AdHoc(signature, module, program.instructions());
+        return violations.size() > size ? null
+                : new ProgramSpec.AdHoc(signature, structured, module, program.instructions(), moduleOptions);
+    }
+
+    private static ObjectNode optionalInputs(JsonNode inputs, List<Violation> violations) {
+        if (inputs == null || inputs.isNull()) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        if (!inputs.isObject()) {
+            violations.add(new Violation("inputs", "must be a JSON object of input fields"));
+            return null;
+        }
+        return (ObjectNode) inputs;
     }
 
     private static String version(JsonNode version, List<Violation> violations) {
+        // No version means the tenant's promoted version (version 1, the program as defined, until one is promoted).
         if (version == null || version.isNull()) {
-            return "latest";
+            return "promoted";
         }
         String text = version.isIntegralNumber() || version.isTextual() ? version.asText().strip() : "";
-        if (text.equals("latest") || text.matches("[1-9][0-9]{0,8}")) {
+        if (text.equals("latest") || text.equals("promoted") || text.matches("[1-9][0-9]{0,8}")) {
             return text;
         }
-        violations.add(new Violation("program.version", "must be \"latest\" or a positive version number"));
+        violations.add(new Violation("program.version",
+                "must be \"promoted\", \"latest\" or a positive version number"));
         return null;
     }
 
     private static ObjectNode inputs(JsonNode inputs, List<Violation> violations) {
         if (inputs == null) {
-            return null; // @NotNull reported it
+            violations.add(new Violation("inputs", "must not be null"));
+            return null;
         }
         if (!inputs.isObject()) {
             violations.add(new Violation("inputs", "must be a JSON object of input fields"));
@@ -206,12 +234,15 @@ public class TaskRequestParser {
     }
 
     /** SHA-256 of the canonical request (keys sorted at every level), to recognise a retried submission. */
-    private String hash(TaskKind kind, ProgramSpec program, ObjectNode inputs, ObjectNode options) {
+    private String hash(TaskKind kind, ProgramSpec program, ObjectNode inputs, ObjectNode options, ObjectNode spec) {
         ObjectNode request = JsonNodeFactory.instance.objectNode();
         request.put("kind", kind.wire());
         request.set("program", program.toJson());
         request.set("inputs", inputs);
         request.set("options", options);
+        if (spec != null) {
+            request.set("spec", spec);
+        }
         try {
             Object tree = canonical.convertValue(request, Object.class);
             return Hashes.sha256Hex(canonical.writeValueAsString(tree));

@@ -62,7 +62,7 @@ public class TaskSubmissionService {
     /**
      * @param beforePublish told the task id once it is known and before its request is published (WebSocket
      *        sessions subscribe there, so they cannot miss the first event); must not throw
-     * @throws ApiException (as the Uni's failure) RATE_LIMITED, VALIDATION_FAILED, UNSUPPORTED_KIND,
+     * @throws ApiException (as the Uni's failure) RATE_LIMITED, VALIDATION_FAILED,
      *         IDEMPOTENCY_CONFLICT or SUBMIT_FAILED
      */
     public Uni<Submitted> submit(String tenantId, JsonNode task, String idempotencyKey, Consumer<UUID> beforePublish) {

@@ -10,7 +10,8 @@ import io.dspysuite.gateway.task.model.TaskStatus;
 
 /**
  * A row of {@code gateway.tasks}. JSON columns stay JSON trees; {@code inputs}/{@code options} are only loaded where a
- * request must be (re)published.
+ * request must be (re)published. {@code spec} (evaluate/optimize: metric, datasets, optimizer) likewise; null for
+ * predict tasks.
  */
 public record TaskRow(
         UUID id,
@@ -33,7 +34,8 @@ public record TaskRow(
         OffsetDateTime startedAt,
         OffsetDateTime finishedAt,
         OffsetDateTime updatedAt,
-        OffsetDateTime cancelRequestedAt) {
+        OffsetDateTime cancelRequestedAt,
+        ObjectNode spec) {
 
     /** The stored error's code, or null. */
     public String errorCode() {

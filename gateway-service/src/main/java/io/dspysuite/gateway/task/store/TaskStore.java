@@ -30,7 +30,7 @@ public class TaskStore {
             id, tenant_id, kind, status, program::text AS program, result::text AS result, usage::text AS usage,
             error::text AS error, progress::text AS progress, last_seq, attempt, trace_id, idempotency_key,
             request_hash, created_at, started_at, finished_at, updated_at, cancel_requested_at""";
-    private static final String FULL_COLUMNS = VIEW_COLUMNS + ", inputs::text AS inputs, options::text AS options";
+    private static final String FULL_COLUMNS = VIEW_COLUMNS + ", inputs::text AS inputs, options::text AS options, spec::text AS spec";
 
     private final Pool pool;
     private final JsonColumns json;
@@ -60,11 +60,13 @@ public class TaskStore {
                 .addString(traceId)
                 .addString(submission.idempotencyKey())
                 .addString(submission.requestHash())
-                .addOffsetDateTime(now);
+                .addOffsetDateTime(now)
+                .addString(submission.spec() == null ? null : json.write(submission.spec()));
         return pool.preparedQuery("""
                 INSERT INTO gateway.tasks (id, tenant_id, kind, status, program, inputs, options, trace_id,
-                                           idempotency_key, request_hash, created_at, updated_at)
-                VALUES ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7, $8, $9, $10, $10)
+                                           idempotency_key, request_hash, created_at, updated_at, spec)
+                VALUES ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6::text::jsonb, $7, $8, $9, $10, $10,
+                        $11::text::jsonb)
                 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
                 RETURNING %s""".formatted(FULL_COLUMNS))
                 .execute(params)
@@ -202,6 +204,7 @@ public class TaskStore {
                 row.getOffsetDateTime("started_at"),
                 row.getOffsetDateTime("finished_at"),
                 row.getOffsetDateTime("updated_at"),
-                row.getOffsetDateTime("cancel_requested_at"));
+                row.getOffsetDateTime("cancel_requested_at"),
+                full ? json.readObject(row.getString("spec")) : null);
     }
 }

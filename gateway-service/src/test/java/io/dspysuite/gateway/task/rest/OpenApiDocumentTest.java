@@ -1,6 +1,7 @@
 package io.dspysuite.gateway.task.rest;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.notNullValue;
@@ -39,5 +40,26 @@ class OpenApiDocumentTest {
                 // SSE
                 .body("paths.'/api/v1/tasks/{id}/events'.get.parameters.name", hasItems("Last-Event-ID", "after_seq"))
                 .body("paths.'/api/v1/tasks/{id}/events'.get.responses.'200'.content.'text/event-stream'", notNullValue());
+    }
+
+    @Test
+    void theDocumentDescribesEvaluateOptimizeAndThePrograms() {
+        given().when().get("/q/openapi?format=json").then()
+                .statusCode(200)
+                .body("components.schemas.SubmitTaskRequest.properties.keySet()", hasItems("metric", "devset",
+                        "max_examples", "max_outcomes", "optimizer", "params", "trainset", "target_program"))
+                .body("components.schemas.SubmitTaskRequest.description", containsString("INVALID_INPUTS"))
+                .body("components.schemas.ProgramRef.properties.signature.oneOf.size()", equalTo(2))
+                .body("components.schemas.ProgramRef.properties.module.enum", hasItems("react", "best_of_n",
+                        "refine", "multi_chain_comparison"))
+                .body("components.schemas.SignatureField.properties.keySet()", hasItems("name", "type",
+                        "description", "enum_values"))
+                .body("components.schemas.ModuleOptions.properties.keySet()", hasItems("n", "tools", "max_iters",
+                        "threshold"))
+                .body("paths.'/api/v1/catalog'.get.responses.keySet()", hasItems("200", "401", "503"))
+                .body("paths.'/api/v1/programs'.get.responses.keySet()", hasItems("200", "401", "503"))
+                .body("paths.'/api/v1/programs/{name}/versions'.get.responses.keySet()", hasItems("200", "404"))
+                .body("paths.'/api/v1/programs/{name}/versions/{version}/promote'.post.responses.keySet()",
+                        hasItems("200", "400", "404", "503"));
     }
 }

@@ -238,20 +238,6 @@ class TaskRestTest {
     }
 
     @Test
-    void evaluateAndOptimizeAreNotAvailableYet() {
-        long published = KafkaTestClient.endOffsetSum(REQUESTED);
-        long tasks = taskCount();
-        for (String kind : List.of("evaluate", "optimize")) {
-            submit(TestKeys.DEV, """
-                    {"kind": "%s", "program": {"name": "qa"}, "inputs": {"q": "x"}}""".formatted(kind)).then()
-                    .statusCode(422)
-                    .contentType("application/problem+json")
-                    .body("code", equalTo("UNSUPPORTED_KIND"));
-        }
-        assertNothingQueued(published, tasks);
-    }
-
-    @Test
     void aRegisteredProgramIsPassedOnByName() {
         Response response = submit(TestKeys.DEV, """
                 {"kind": "predict", "program": {"name": "qa", "version": 3}, "inputs": {"question": "x"}}""");

@@ -233,7 +233,9 @@ class TaskSocketTest {
         assertThat(client.next().path("code").asText()).isEqualTo("VALIDATION_FAILED");
 
         client.send("{\"type\":\"submit\",\"request_id\":\"r6\",\"task\":{\"kind\":\"optimize\",\"program\":{\"name\":\"qa\"},\"inputs\":{\"q\":1}}}");
-        assertThat(client.next().path("code").asText()).isEqualTo("UNSUPPORTED_KIND");
+        JsonNode noTrainset = client.next();
+        assertThat(noTrainset.path("code").asText()).isEqualTo("VALIDATION_FAILED");
+        assertThat(noTrainset.path("violations").findValuesAsText("field")).contains("optimizer", "trainset");
 
         client.send("{\"type\":\"subscribe\",\"request_id\":\"r7\",\"task_id\":\"" + UUID.randomUUID() + "\",\"after_seq\":-1}");
         assertThat(client.next().path("code").asText()).isEqualTo("VALIDATION_FAILED");
