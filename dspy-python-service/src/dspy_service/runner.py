@@ -383,7 +383,6 @@ class TaskRunner:
             started = time.perf_counter()
             counter = _LMCallCounter()
             tracker = SharedUsageTracker()
-            best: list[float] = []
 
             def progress(done: int, total: int, score: float) -> None:
                 sink(Progress("evaluating", done, total, current_score=score, message=f"{done}/{total} examples"))
@@ -398,7 +397,6 @@ class TaskRunner:
                     max_outcomes=max_outcomes,
                     progress=progress,
                 )
-            del best
             input_tokens, output_tokens = tracker.totals()
             return TaskOutcome(
                 outputs={"score": summary.score},
