@@ -27,8 +27,14 @@ class ProgramStateError(ValueError):
 
 
 def dump_program_state(module: dspy.Module) -> str:
-    """DSPy's JSON state of ``module`` (``module.dump_state()``), as compact JSON text."""
-    return json.dumps(module.dump_state(), ensure_ascii=False, separators=(",", ":"), default=str)
+    """DSPy's JSON state of ``module`` keyed by predictor name, as compact JSON text.
+
+    This is the shape ``dspy.Module.dump_state()`` produces for composite modules. A bare ``dspy.Predict`` dumps its
+    own state unkeyed, so the predictors are walked here instead: every program, whatever its top-level module, then
+    travels in one shape, keyed by ``named_parameters()`` (``"self"`` for a bare predictor).
+    """
+    state = {name: predictor.dump_state() for name, predictor in module.named_parameters()}
+    return json.dumps(state, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def count_demos(module: dspy.Module) -> int:
@@ -107,7 +113,9 @@ def load_program_state(module: dspy.Module, text: str) -> None:
         if set(state) != set(predictors):
             raise ProgramStateError("the program state does not match the program's predictors")
         clean = {name: _sanitise_predictor(name, state[name], predictors[name]) for name in predictors}
-        module.load_state(clean)
+        # Per predictor, mirroring dump_program_state: a bare dspy.Predict is its own only predictor ("self").
+        for name, predictor in predictors.items():
+            predictor.load_state(clean[name])
     except ProgramStateError as exc:
         raise ServiceError(INVALID_PROGRAM, f"invalid program state: {exc}") from None
     except (KeyError, TypeError, ValueError, AttributeError):
