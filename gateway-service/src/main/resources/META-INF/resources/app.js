@@ -27,7 +27,7 @@ const ui = {
 };
 
 // The task this page follows: its id, the request that created it and the last event seen (for resubscribing).
-const current = { requestId: null, taskId: null, lastSeq: 0, done: true };
+const current = { requestId: null, taskId: null, status: null, lastSeq: 0, done: true };
 let reconnectDelay = 500;
 
 const socket = new TaskSocket({ onFrame, onStateChange });
@@ -149,6 +149,8 @@ function onFrame(frame) {
 function onEvent({ event, data }) {
   if (event === 'status') {
     setStatus(data.status, data.attempt);
+    current.status = data.status;
+    markListRow(current.taskId, data.status);
     if (FINAL.includes(data.status)) {
       finish();
       loadTasks().catch(() => {});
@@ -202,6 +204,24 @@ async function loadTasks() {
   const page = await api('/api/v1/tasks?limit=20');
   ui.list.replaceChildren(...page.items.map(taskRow));
   ui.listEmpty.hidden = page.items.length > 0;
+  // The list comes from the task view, which the gateway writes from the same events a moment after it pushes them
+  // live: for the task on screen, the live status is never older, so it wins.
+  if (current.taskId && current.status) {
+    markListRow(current.taskId, current.status);
+  }
+}
+
+function markListRow(taskId, status) {
+  const row = ui.list.querySelector(`tr[data-task-id="${taskId}"]`);
+  const pill = row?.querySelector('.pill');
+  if (!pill) {
+    return;
+  }
+  pill.dataset.status = status;
+  pill.textContent = status;
+  if (FINAL.includes(status)) {
+    row.querySelectorAll('button').forEach((button) => button.remove());
+  }
 }
 
 function taskRow(task) {
@@ -275,7 +295,7 @@ function showError(message) {
 }
 
 function resetTask() {
-  Object.assign(current, { requestId: null, taskId: null, lastSeq: 0, done: true });
+  Object.assign(current, { requestId: null, taskId: null, status: null, lastSeq: 0, done: true });
   ui.taskId.textContent = '—';
   ui.status.textContent = '—';
   ui.status.dataset.status = 'none';
