@@ -1,5 +1,6 @@
 package io.dspysuite.orchestration.job;
 
+import static io.dspysuite.orchestration.testing.TaskAssertions.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
@@ -30,6 +31,7 @@ import io.dspysuite.orchestration.job.worker.Replica;
 import io.dspysuite.orchestration.testing.FakeDspy;
 import io.dspysuite.orchestration.testing.FakeDspyPort;
 import io.dspysuite.orchestration.testing.KafkaTestClient;
+import io.dspysuite.orchestration.testing.TaskAssertions;
 import io.dspysuite.orchestration.testing.TaskRequests;
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.TaskKind;
@@ -42,7 +44,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -325,13 +326,7 @@ class JobEngineTest {
     }
 
     private boolean hasStatus(String taskId, TaskStatus status) {
-        return kafka.events(taskId).stream()
-                .anyMatch(event -> event.hasStatus() && event.getStatus().getStatus() == status);
-    }
-
-    private static void assertStatus(TaskEvent event, TaskStatus status) {
-        assertThat(event.getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.STATUS);
-        assertThat(event.getStatus().getStatus()).isEqualTo(status);
+        return kafka.hasStatus(taskId, status);
     }
 
     private void execute(String sql, String id) {
@@ -345,9 +340,6 @@ class JobEngineTest {
     }
 
     private Row job(String id) {
-        RowSet<Row> rows = pool.preparedQuery("SELECT * FROM orchestration.jobs WHERE id = $1")
-                .execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10));
-        assertThat(rows.rowCount()).as("job rows for %s", id).isEqualTo(1);
-        return rows.iterator().next();
+        return TaskAssertions.job(pool, id);
     }
 }

@@ -2,6 +2,7 @@ package io.dspysuite.orchestration.job;
 
 import static io.dspysuite.orchestration.testing.KafkaTestClient.TRACEPARENT;
 import static io.dspysuite.orchestration.testing.KafkaTestClient.TRACE_ID;
+import static io.dspysuite.orchestration.testing.TaskAssertions.assertStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
@@ -27,6 +28,7 @@ import io.dspysuite.localstack.testing.SuiteInfraTestResource;
 import io.dspysuite.orchestration.testing.FakeDspy;
 import io.dspysuite.orchestration.testing.FakeDspyPort;
 import io.dspysuite.orchestration.testing.KafkaTestClient;
+import io.dspysuite.orchestration.testing.TaskAssertions;
 import io.dspysuite.orchestration.testing.TaskRequests;
 import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.TaskKind;
@@ -40,7 +42,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -318,20 +319,11 @@ class TaskLifecycleTest {
     }
 
     private boolean hasStatus(String taskId, TaskStatus status) {
-        return kafka.events(taskId).stream()
-                .anyMatch(event -> event.hasStatus() && event.getStatus().getStatus() == status);
-    }
-
-    private static void assertStatus(TaskEvent event, TaskStatus status) {
-        assertThat(event.getPayloadCase()).isEqualTo(TaskEvent.PayloadCase.STATUS);
-        assertThat(event.getStatus().getStatus()).isEqualTo(status);
+        return kafka.hasStatus(taskId, status);
     }
 
     private Row job(String id) {
-        RowSet<Row> rows = pool.preparedQuery("SELECT * FROM orchestration.jobs WHERE id = $1")
-                .execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10));
-        assertThat(rows.rowCount()).as("job rows for %s", id).isEqualTo(1);
-        return rows.iterator().next();
+        return TaskAssertions.job(pool, id);
     }
 
     private double scalar(String sql, String id) {

@@ -35,6 +35,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.dspysuite.localstack.infra.SuiteTopics;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskRequested;
+import io.dspysuite.protos.events.v1.TaskStatus;
 
 /**
  * The gateway's side of the topics, for tests: produces requests (or any bytes) and reads what the service wrote.
@@ -75,6 +76,12 @@ public final class KafkaTestClient implements AutoCloseable {
     /** Waits until the task's events include a final status (SUCCEEDED, FAILED or CANCELLED); returns all seen. */
     public List<TaskEvent> awaitFinal(String taskId) {
         return await().until(() -> events(taskId), events -> events.stream().anyMatch(KafkaTestClient::isFinal));
+    }
+
+    /** Whether a status event with {@code status} has been published for the task. */
+    public boolean hasStatus(String taskId, TaskStatus status) {
+        return events(taskId).stream()
+                .anyMatch(event -> event.hasStatus() && event.getStatus().getStatus() == status);
     }
 
     public static boolean isFinal(TaskEvent event) {
