@@ -5,7 +5,9 @@ import java.security.SecureRandom;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.stream.IntStream;
 
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
@@ -17,7 +19,7 @@ import io.dspysuite.localstack.suite.SuiteConfig;
  * Environment: {@code DSPY_SUITE_ROOT} (checkout), {@code DSPY_SUITE_PYTHON} (the service venv's python),
  * {@code DSPY_SUITE_HOME} (data and logs), {@code DSPY_SUITE_API_KEY} (pins the dev key), and ports
  * {@code DSPY_SUITE_GATEWAY_PORT} (8080), {@code DSPY_SUITE_ORCHESTRATION_PORT} (8081), {@code DSPY_SUITE_DSPY_PORT}
- * (50051), {@code DSPY_SUITE_KAFKA_PORT} (9092), {@code DSPY_SUITE_POSTGRES_PORT} (5432).
+ * (50051; replica i of {@code DSPY_SUITE_PYTHON_REPLICAS}, default 1, listens on 50051 + i), {@code DSPY_SUITE_KAFKA_PORT} (9092), {@code DSPY_SUITE_POSTGRES_PORT} (5432).
  */
 public final class LocalStackMain {
 
@@ -36,7 +38,8 @@ public final class LocalStackMain {
                 Path.of(required("DSPY_SUITE_PYTHON")),
                 home.resolve("data"), home.resolve("logs"),
                 intEnv("DSPY_SUITE_GATEWAY_PORT", 8080), intEnv("DSPY_SUITE_ORCHESTRATION_PORT", 8081),
-                intEnv("DSPY_SUITE_DSPY_PORT", 50051), intEnv("DSPY_SUITE_KAFKA_PORT", 9092),
+                dspyPorts(intEnv("DSPY_SUITE_DSPY_PORT", 50051), intEnv("DSPY_SUITE_PYTHON_REPLICAS", 1)),
+                intEnv("DSPY_SUITE_KAFKA_PORT", 9092),
                 intEnv("DSPY_SUITE_POSTGRES_PORT", 5432), apiKey);
 
         Suite suite = Suite.start(config, LocalStackMain::report);
@@ -81,6 +84,10 @@ public final class LocalStackMain {
             throw new IllegalStateException(name + " is not set; start the suite with ./suite run");
         }
         return value;
+    }
+
+    private static List<Integer> dspyPorts(int first, int replicas) {
+        return IntStream.range(0, Math.max(1, replicas)).mapToObj(i -> first + i).toList();
     }
 
     private static int intEnv(String name, int fallback) {

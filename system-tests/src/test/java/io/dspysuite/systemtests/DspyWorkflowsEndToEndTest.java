@@ -1,13 +1,11 @@
 package io.dspysuite.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -101,13 +99,6 @@ class DspyWorkflowsEndToEndTest {
     }
 
     private static JsonNode awaitFinished(String id) {
-        AtomicReference<JsonNode> last = new AtomicReference<>();
-        await().atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(250)).until(() -> {
-            SuiteClient.Response response = client.get("/api/v1/tasks/" + id);
-            last.set(response.body());
-            String status = response.body().path("status").asText();
-            return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
-        });
-        return last.get();
+        return client.awaitFinished(id, TASK_TIMEOUT);
     }
 }

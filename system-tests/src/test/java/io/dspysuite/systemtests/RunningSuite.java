@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 import io.dspysuite.localstack.infra.FreePorts;
@@ -13,7 +14,8 @@ import io.dspysuite.localstack.suite.SuiteConfig;
 
 /**
  * The real suite, started once for all end-to-end test classes of this JVM on free ports with fresh data, exactly as
- * {@code ./suite run} starts it. Stopped when the JVM exits.
+ * {@code ./suite run} starts it, with two Python replicas: every end-to-end test then also proves that any replica
+ * serves any request (no session affinity). Stopped when the JVM exits.
  */
 final class RunningSuite {
 
@@ -45,7 +47,8 @@ final class RunningSuite {
                     Path.of(System.getProperty("dspy-suite.root", "..")).toAbsolutePath().normalize(),
                     Path.of(python), dataDir,
                     Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).toAbsolutePath(),
-                    FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(),
+                    FreePorts.next(), FreePorts.next(), List.of(FreePorts.next(), FreePorts.next()), FreePorts.next(),
+                    FreePorts.next(),
                     "dsk_e2e_" + UUID.randomUUID().toString().replace("-", ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

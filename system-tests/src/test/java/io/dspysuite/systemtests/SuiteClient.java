@@ -8,13 +8,19 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import static org.awaitility.Awaitility.await;
 
 /** A partner's view of the suite: plain JDK HTTP and WebSocket clients, JSON via Jackson. */
 final class SuiteClient {
@@ -50,6 +56,76 @@ final class SuiteClient {
             JsonNode json = body == null || body.isBlank() ? JSON.nullNode() : JSON.readTree(body);
             return new Response(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), json,
                     response);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Polls the task until it is final (succeeded, failed, cancelled) and returns its last view. */
+    JsonNode awaitFinished(String id, Duration timeout) {
+        AtomicReference<JsonNode> last = new AtomicReference<>();
+        await().atMost(timeout).pollInterval(Duration.ofMillis(200)).until(() -> {
+            Response response = get("/api/v1/tasks/" + id);
+            if (response.status() != 200) {
+                throw new AssertionError("GET task " + id + " answered " + response.status() + ": " + response.body());
+            }
+            last.set(response.body());
+            return isFinal(response.body().path("status").asText());
+        });
+        return last.get();
+    }
+
+    static boolean isFinal(String status) {
+        return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
+    }
+
+    /** True for the status event that ends a task's event sequence. */
+    static boolean isFinalStatusEvent(JsonNode event) {
+        return event.path("event").asText().equals("status") && isFinal(event.path("data").path("status").asText());
+    }
+
+    /** One Server-Sent Event as received: its id, event type and parsed data, in arrival order. */
+    record SseEvent(String id, String event, JsonNode data) {
+    }
+
+    /**
+     * Reads {@code GET /api/v1/tasks/{id}/events} until the server completes the stream (after the final status
+     * event) and returns the events in arrival order.
+     */
+    List<SseEvent> readEventStream(String taskId, Duration timeout) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/api/v1/tasks/" + taskId + "/events"))
+                .header("Authorization", "Bearer " + apiKey).header("Accept", "text/event-stream").timeout(timeout)
+                .GET().build();
+        try {
+            HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+            if (response.statusCode() != 200) {
+                throw new AssertionError("SSE answered " + response.statusCode());
+            }
+            List<SseEvent> events = new ArrayList<>();
+            String[] current = {null, null};
+            StringBuilder data = new StringBuilder();
+            try (Stream<String> lines = response.body()) {
+                for (String line : (Iterable<String>) lines::iterator) {
+                    if (line.isEmpty()) {
+                        if (data.length() > 0) {
+                            events.add(new SseEvent(current[0], current[1], JSON.readTree(data.toString())));
+                        }
+                        current[0] = null;
+                        current[1] = null;
+                        data.setLength(0);
+                    } else if (line.startsWith("id:")) {
+                        current[0] = line.substring(3).strip();
+                    } else if (line.startsWith("event:")) {
+                        current[1] = line.substring(6).strip();
+                    } else if (line.startsWith("data:")) {
+                        data.append(line.substring(5).strip());
+                    }
+                }
+            }
+            return events;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -120,6 +196,19 @@ final class SuiteClient {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
+        }
+
+        /** The task's event frames in arrival order, up to and including its final status event. */
+        List<JsonNode> eventsUntilFinal(String taskId, Duration timeout) {
+            List<JsonNode> events = new ArrayList<>();
+            while (events.isEmpty() || !isFinalStatusEvent(events.get(events.size() - 1))) {
+                JsonNode frame = next(timeout);
+                if (!frame.path("type").asText().equals("event") || !frame.path("task_id").asText().equals(taskId)) {
+                    throw new AssertionError("unexpected frame " + frame);
+                }
+                events.add(frame);
+            }
+            return events;
         }
 
         void close() {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -78,13 +76,7 @@ class WalkingSkeletonEndToEndTest {
         assertThat(accepted.path("request_id").asText()).isEqualTo("r-1");
         String taskId = accepted.path("task_id").asText();
 
-        List<JsonNode> events = new ArrayList<>();
-        while (events.isEmpty() || !isFinalStatus(events.get(events.size() - 1))) {
-            JsonNode frame = ws.next(TASK_TIMEOUT);
-            assertThat(frame.path("type").asText()).as("frame %s", frame).isEqualTo("event");
-            assertThat(frame.path("task_id").asText()).isEqualTo(taskId);
-            events.add(frame);
-        }
+        List<JsonNode> events = ws.eventsUntilFinal(taskId, TASK_TIMEOUT);
         ws.close();
 
         List<Long> seqs = events.stream().map(e -> e.path("seq").asLong()).toList();
@@ -148,21 +140,7 @@ class WalkingSkeletonEndToEndTest {
         assertThat(awaitFinished(id).path("status").asText()).isEqualTo("succeeded");
     }
 
-    private static boolean isFinalStatus(JsonNode event) {
-        String status = event.path("data").path("status").asText();
-        return event.path("event").asText().equals("status")
-                && (status.equals("succeeded") || status.equals("failed") || status.equals("cancelled"));
-    }
-
     private static JsonNode awaitFinished(String id) {
-        AtomicReference<JsonNode> last = new AtomicReference<>();
-        await().atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(200)).until(() -> {
-            SuiteClient.Response response = client.get("/api/v1/tasks/" + id);
-            assertThat(response.status()).isEqualTo(200);
-            last.set(response.body());
-            String status = response.body().path("status").asText();
-            return status.equals("succeeded") || status.equals("failed") || status.equals("cancelled");
-        });
-        return last.get();
+        return client.awaitFinished(id, TASK_TIMEOUT);
     }
 }

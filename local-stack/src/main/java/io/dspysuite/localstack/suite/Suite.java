@@ -67,17 +67,24 @@ public final class Suite implements AutoCloseable {
         started.add(kafka);
         kafka.createSuiteTopics();
 
-        SupervisedProcess python = startService("dspy-python-service",
-                List.of(config.python().toString(), "-m", "dspy_service"), pythonEnv(), config.pythonProject());
-        HealthProbe.await("dspy-python-service", HealthProbe.tcp(config.dspyPort()), PYTHON_START_TIMEOUT, python);
+        // Replicas start together (each loads DSPy and the model) and are awaited one by one.
+        List<SupervisedProcess> pythons = new ArrayList<>();
+        for (int replica = 0; replica < config.dspyPorts().size(); replica++) {
+            pythons.add(startService(pythonName(replica), List.of(config.python().toString(), "-m", "dspy_service"),
+                    pythonEnv(config.dspyPorts().get(replica)), config.pythonProject()));
+        }
+        for (int replica = 0; replica < pythons.size(); replica++) {
+            HealthProbe.await(pythonName(replica), HealthProbe.tcp(config.dspyPorts().get(replica)),
+                    PYTHON_START_TIMEOUT, pythons.get(replica));
+        }
 
         SupervisedProcess orchestration = startService("orchestration-service",
-                javaCommand(config.orchestrationJar()), orchestrationEnv(), config.repoRoot());
+                javaCommand(config.orchestrationJar(), dspyDiscovery()), orchestrationEnv(), config.repoRoot());
         HealthProbe.await("orchestration-service",
                 HealthProbe.http200("http://localhost:" + config.orchestrationPort() + "/q/health/ready"),
                 JAVA_START_TIMEOUT, orchestration);
 
-        SupervisedProcess gateway = startService("gateway-service", javaCommand(config.gatewayJar()), gatewayEnv(),
+        SupervisedProcess gateway = startService("gateway-service", javaCommand(config.gatewayJar(), List.of()), gatewayEnv(),
                 config.repoRoot());
         HealthProbe.await("gateway-service", HealthProbe.http200(config.gatewayUrl() + "/q/health/ready"),
                 JAVA_START_TIMEOUT, gateway);
@@ -93,18 +100,23 @@ public final class Suite implements AutoCloseable {
         return process;
     }
 
-    private Map<String, String> pythonEnv() {
+    /** {@code dspy-python-service}, then {@code dspy-python-service-2}, ... */
+    public static String pythonName(int replica) {
+        return replica == 0 ? "dspy-python-service" : "dspy-python-service-" + (replica + 1);
+    }
+
+    private Map<String, String> pythonEnv(int port) {
         Map<String, String> env = new HashMap<>();
         env.put("DSPY_SERVICE_HOST", "127.0.0.1");
-        env.put("DSPY_SERVICE_PORT", String.valueOf(config.dspyPort()));
+        env.put("DSPY_SERVICE_PORT", String.valueOf(port));
+        // Shared by the replicas, as a volume would be on a cluster: a retried optimization replays on any replica.
+        env.put("DSPY_SERVICE_CACHE_DIR", config.dataDir().resolve("optimization-calls").toString());
         env.put("PYTHONUNBUFFERED", "1");
         return env;
     }
 
     private Map<String, String> orchestrationEnv() {
         Map<String, String> env = commonJavaEnv(config.orchestrationPort());
-        env.put("QUARKUS_GRPC_CLIENTS_DSPY_HOST", "localhost");
-        env.put("QUARKUS_GRPC_CLIENTS_DSPY_PORT", String.valueOf(config.dspyPort()));
         env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
         return env;
     }
@@ -128,10 +140,25 @@ public final class Suite implements AutoCloseable {
         return env;
     }
 
-    private static List<String> javaCommand(Path jar) {
+    /**
+     * The Python replicas as a Stork static list: the gRPC client resolves {@code stork://dspy} to every replica and
+     * balances calls round-robin, skipping one that is down. Passed as system properties because the list's keys
+     * ({@code quarkus.stork."dspy".service-discovery.address-list}) have no unambiguous environment-variable form.
+     */
+    private List<String> dspyDiscovery() {
+        String addresses = String.join(",", config.dspyPorts().stream().map(port -> "localhost:" + port).toList());
+        return List.of("-Dquarkus.grpc.clients.dspy.host=dspy", "-Dquarkus.grpc.clients.dspy.name-resolver=stork",
+                "-Dquarkus.stork.dspy.service-discovery.type=static",
+                "-Dquarkus.stork.dspy.service-discovery.address-list=" + addresses);
+    }
+
+    private static List<String> javaCommand(Path jar, List<String> properties) {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // Two cores are shared by five processes locally: a small heap and the serial collector keep them polite.
-        return List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-jar", jar.toString());
+        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC"));
+        command.addAll(properties);
+        command.addAll(List.of("-jar", jar.toString()));
+        return command;
     }
 
     private static String newToken() {

@@ -1,6 +1,7 @@
 package io.dspysuite.localstack.suite;
 
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Where the suite's parts live and listen.
@@ -9,10 +10,18 @@ import java.nio.file.Path;
  * @param python the Python interpreter of the service's virtual environment
  * @param dataDir Kafka and PostgreSQL data; kept between runs so tasks survive a restart
  * @param logDir one log file per service
+ * @param dspyPorts one gRPC port per Python replica (the orchestration service balances calls over all of them)
  * @param apiKey the development tenant's API key handed to the gateway
  */
 public record SuiteConfig(Path repoRoot, Path python, Path dataDir, Path logDir, int gatewayPort,
-        int orchestrationPort, int dspyPort, int kafkaPort, int postgresPort, String apiKey) {
+        int orchestrationPort, List<Integer> dspyPorts, int kafkaPort, int postgresPort, String apiKey) {
+
+    public SuiteConfig {
+        if (dspyPorts.isEmpty()) {
+            throw new IllegalArgumentException("at least one Python replica is needed");
+        }
+        dspyPorts = List.copyOf(dspyPorts);
+    }
 
     public Path gatewayJar() {
         return repoRoot.resolve("gateway-service/target/quarkus-app/quarkus-run.jar");

@@ -13,15 +13,16 @@ import io.dspysuite.gateway.task.model.EventType;
 import io.dspysuite.gateway.task.model.TaskEventRecord;
 import io.dspysuite.gateway.task.model.TaskStatus;
 import io.dspysuite.protos.dspy.v1.Usage;
+import io.dspysuite.protos.events.v1.Progress;
 import io.dspysuite.protos.events.v1.TaskEvent;
 
 /**
  * Decodes a Kafka {@link TaskEvent} into the public event shape, once, for both the stored log and live frames:
  * <ul>
  * <li>status: {@code {status, attempt}}</li>
- * <li>progress: {@code {fraction, message}}</li>
+ * <li>progress: {@code {fraction, message, phase, step, total, current_score?, best_score?}}</li>
  * <li>chunk: {@code {field, text}}</li>
- * <li>result: {@code {outputs, usage: {input_tokens, output_tokens, lm_calls}, model}}</li>
+ * <li>result: {@code {outputs, usage: {input_tokens, output_tokens, lm_calls, lm_calls_replayed}, model}}</li>
  * <li>error: {@code {code, message, retryable}}</li>
  * </ul>
  */
@@ -55,7 +56,7 @@ public final class TaskEventMapper {
             }
             case PROGRESS -> {
                 type = EventType.PROGRESS;
-                data.put("fraction", event.getProgress().getFraction()).put("message", event.getProgress().getMessage());
+                data.setAll(progressData(event.getProgress()));
             }
             case CHUNK -> {
                 type = EventType.CHUNK;
@@ -68,7 +69,8 @@ public final class TaskEventMapper {
                 data.set("usage", f.objectNode()
                         .put("input_tokens", usage.getInputTokens())
                         .put("output_tokens", usage.getOutputTokens())
-                        .put("lm_calls", usage.getLmCalls()));
+                        .put("lm_calls", usage.getLmCalls())
+                        .put("lm_calls_replayed", usage.getLmCallsReplayed()));
                 data.put("model", event.getResult().getModel());
             }
             case ERROR -> {
@@ -85,4 +87,22 @@ public final class TaskEventMapper {
         String traceId = event.getTraceId().isBlank() ? null : event.getTraceId();
         return Optional.of(new TaskEventRecord(taskId.get(), event.getSeq(), type, data, occurredAt, status, traceId));
     }
+
+    /** {@code {fraction, message, phase, step, total, current_score?, best_score?}}: scores only once known. */
+    private static ObjectNode progressData(Progress progress) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode()
+                .put("fraction", progress.getFraction())
+                .put("message", progress.getMessage())
+                .put("phase", progress.getPhase())
+                .put("step", progress.getStep())
+                .put("total", progress.getTotal());
+        if (progress.hasCurrentScore()) {
+            data.put("current_score", progress.getCurrentScore());
+        }
+        if (progress.hasBestScore()) {
+            data.put("best_score", progress.getBestScore());
+        }
+        return data;
+    }
+
 }

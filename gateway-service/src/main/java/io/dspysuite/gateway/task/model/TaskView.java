@@ -39,7 +39,10 @@ public record TaskView(
     }
 
     @Schema(name = "TaskUsage")
-    public record Usage(long inputTokens, long outputTokens, long lmCalls) {
+    public record Usage(long inputTokens, long outputTokens,
+            @Schema(description = "LM calls that reached the model") long lmCalls,
+            @Schema(description = "LM calls answered from the durable call cache of an optimization (a retried "
+                    + "attempt replaying what an earlier attempt had paid for)") long lmCallsReplayed) {
     }
 
     @Schema(name = "TaskError")
@@ -50,6 +53,13 @@ public record TaskView(
     }
 
     @Schema(name = "TaskProgress")
-    public record Progress(double fraction, String message) {
+    public record Progress(
+            @Schema(description = "Done so far, 0..1") double fraction,
+            String message,
+            @Schema(description = "evaluating, compiling, bootstrapping, trial, compiled, ...") String phase,
+            @Schema(description = "Steps done in this phase") long step,
+            @Schema(description = "Steps expected in this phase (0 = unknown)") long total,
+            @Schema(description = "Score of the latest evaluation or trial, percent") Double currentScore,
+            @Schema(description = "Best score so far, percent") Double bestScore) {
     }
 }

@@ -1,0 +1,133 @@
+package io.dspysuite.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.dspysuite.localstack.process.SupervisedProcess;
+import io.dspysuite.localstack.suite.Suite;
+
+/**
+ * Stateless Python workers: the suite runs two replicas of the DSPy service and the orchestration service balances
+ * calls over both. Any replica serves any request, and an optimization whose worker is killed mid-run is retried and
+ * replays the LM calls its first attempt had already paid for from the durable call cache.
+ */
+class PythonReplicasEndToEndTest {
+
+    private static final Duration TASK_TIMEOUT = Duration.ofMinutes(4);
+    private static final String QUESTION = """
+            {"kind":"predict","program":{"signature":"question -> answer","module":"predict"},
+             "inputs":{"question":"What is the capital of %s?"}}""";
+    private static final String TRAINSET = """
+            [{"question":"What is the capital of France?","answer":"Paris"},
+             {"question":"What is the capital of Italy?","answer":"Rome"},
+             {"question":"What is the capital of Spain?","answer":"Madrid"},
+             {"question":"What is the capital of Germany?","answer":"Berlin"},
+             {"question":"What is the capital of Austria?","answer":"Vienna"},
+             {"question":"What is the capital of Portugal?","answer":"Lisbon"}]""";
+    private static final String DEVSET = """
+            [{"question":"What is the capital of Greece?","answer":"Athens"},
+             {"question":"What is the capital of Norway?","answer":"Oslo"},
+             {"question":"What is the capital of Poland?","answer":"Warsaw"}]""";
+
+    private static Suite suite;
+    private static SuiteClient client;
+
+    @BeforeAll
+    static void startSuite() {
+        suite = RunningSuite.get();
+        client = new SuiteClient(suite.config().gatewayUrl(), suite.config().apiKey());
+    }
+
+    @Test
+    void predictionsAreServedByBothReplicas() {
+        assertThat(suite.config().dspyPorts()).hasSize(2);
+        List<String> ids = new ArrayList<>();
+        for (String country : List.of("Japan", "Chile", "Kenya", "Canada", "Egypt", "Peru")) {
+            SuiteClient.Response accepted = client.post("/api/v1/tasks", QUESTION.formatted(country));
+            assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+            ids.add(accepted.body().path("id").asText());
+        }
+        for (String id : ids) {
+            assertThat(client.awaitFinished(id, TASK_TIMEOUT).path("status").asText()).isEqualTo("succeeded");
+        }
+
+        // Each replica's log names the tasks it ran: both ran some (round-robin over the two, no affinity).
+        for (int replica = 0; replica < 2; replica++) {
+            String log = read(suite.services().get(Suite.pythonName(replica)).logFile());
+            assertThat(ids.stream().filter(log::contains).count()).as("tasks run by replica %d", replica + 1)
+                    .isPositive();
+        }
+    }
+
+    @Test
+    void anOptimizationWhoseWorkerIsKilledMidRunIsRetriedAndReplaysTheFinishedCallsFromTheCache() {
+        String program = "e2e-kill-" + UUID.randomUUID().toString().substring(0, 8);
+        SuiteClient.Response accepted = client.post("/api/v1/tasks", """
+                {"kind":"optimize","program":{"signature":"question -> answer","module":"predict"},
+                 "optimizer":"bootstrap_few_shot","params":{"max_bootstrapped_demos":2,"max_labeled_demos":2},
+                 "metric":"exact_match","trainset":%s,"devset":%s,"target_program":"%s"}"""
+                .formatted(TRAINSET, DEVSET, program));
+        assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+        String id = accepted.body().path("id").asText();
+
+        // Once it is bootstrapping, the evaluation before compiling and at least one bootstrap call are cached.
+        AtomicReference<JsonNode> running = new AtomicReference<>();
+        await().atMost(TASK_TIMEOUT).pollInterval(Duration.ofMillis(100)).until(() -> {
+            JsonNode task = client.get("/api/v1/tasks/" + id).body();
+            running.set(task);
+            return task.path("progress").path("phase").asText().equals("bootstrapping")
+                    || SuiteClient.isFinal(task.path("status").asText());
+        });
+        assertThat(running.get().path("status").asText()).as("still running when killed: %s", running.get())
+                .isEqualTo("running");
+        SupervisedProcess worker = replicaRunning(id).orElseThrow(() -> new AssertionError("no replica logged " + id));
+        int restartsBefore = worker.restarts();
+        worker.process().destroyForcibly();
+
+        JsonNode finished = client.awaitFinished(id, TASK_TIMEOUT);
+
+        assertThat(worker.restarts()).as("the killed replica was restarted").isGreaterThan(restartsBefore);
+        assertThat(finished.path("status").asText()).as("task %s", finished).isEqualTo("succeeded");
+        assertThat(finished.path("attempt").asInt()).as("retried after the kill").isGreaterThanOrEqualTo(2);
+        JsonNode usage = finished.path("usage");
+        assertThat(usage.path("lm_calls_replayed").asLong()).as("usage %s", usage).isGreaterThanOrEqualTo(4);
+        System.out.printf("[e2e] optimization killed mid-run: attempt %d, LM calls made by the last attempt %d, "
+                + "replayed from cache %d%n", finished.path("attempt").asInt(), usage.path("lm_calls").asLong(),
+                usage.path("lm_calls_replayed").asLong());
+        assertThat(finished.path("result").path("outputs").path("program").asText()).isEqualTo(program);
+    }
+
+    private static Optional<SupervisedProcess> replicaRunning(String taskId) {
+        for (int replica = 0; replica < suite.config().dspyPorts().size(); replica++) {
+            SupervisedProcess process = suite.services().get(Suite.pythonName(replica));
+            if (read(process.logFile()).contains(taskId)) {
+                return Optional.of(process);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
