@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import io.dspysuite.localstack.infra.FreePorts;
@@ -47,8 +48,8 @@ final class RunningSuite {
                     Path.of(System.getProperty("dspy-suite.root", "..")).toAbsolutePath().normalize(),
                     Path.of(python), dataDir,
                     Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).toAbsolutePath(),
-                    FreePorts.next(), FreePorts.next(), List.of(FreePorts.next(), FreePorts.next()), FreePorts.next(),
-                    FreePorts.next(),
+                    FreePorts.next(), List.of(FreePorts.next()), List.of(FreePorts.next(), FreePorts.next()),
+                    FreePorts.next(), FreePorts.next(), Map.of(),
                     "dsk_e2e_" + UUID.randomUUID().toString().replace("-", ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

