@@ -112,7 +112,6 @@ kafka.ssl.truststore.location=/etc/dspy-suite/kafka-tls/{{ .Values.kafka.tls.caK
 quarkus.datasource.reactive.url=postgresql://{{ $pg.host }}:{{ $pg.port }}/{{ $pg.database }}?sslmode={{ $pg.sslMode }}
 quarkus.datasource.jdbc.url=jdbc:postgresql://{{ $pg.host }}:{{ $pg.port }}/{{ $pg.database }}?sslmode={{ $pg.sslMode }}
 {{- if .Values.otel.endpoint }}
-quarkus.otel.sdk.disabled=false
 quarkus.otel.exporter.otlp.endpoint={{ .Values.otel.endpoint }}
 dspy-suite.otel.export=true
 {{- end }}

@@ -6,19 +6,20 @@ import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
+import io.dspysuite.localstack.suite.TelemetryEnv;
 
 /**
  * {@code suite run}: starts the whole suite locally, prints the browser app's URL and the development API key, and
  * keeps it running (restarting any service that dies) until Ctrl-C or SIGTERM, which stops everything cleanly.
  * <p>
  * Environment: {@code DSPY_SUITE_ROOT} (checkout), {@code DSPY_SUITE_PYTHON} (the service venv's python),
- * {@code DSPY_SUITE_HOME} (data and logs), {@code DSPY_SUITE_API_KEY} (pins the dev key), and ports
+ * {@code DSPY_SUITE_HOME} (data and logs), {@code DSPY_SUITE_API_KEY} (pins the dev key),
+ * {@code OTEL_EXPORTER_OTLP_ENDPOINT} (an OTLP/HTTP endpoint all services export traces to; unset = no export), and ports
  * {@code DSPY_SUITE_GATEWAY_PORT} (8080), {@code DSPY_SUITE_ORCHESTRATION_PORT} (8081), {@code DSPY_SUITE_DSPY_PORT}
  * (50051; replica i of {@code DSPY_SUITE_PYTHON_REPLICAS}, default 1, listens on 50051 + i), {@code DSPY_SUITE_KAFKA_PORT} (9092), {@code DSPY_SUITE_POSTGRES_PORT} (5432).
  */
@@ -41,7 +42,8 @@ public final class LocalStackMain {
                 intEnv("DSPY_SUITE_GATEWAY_PORT", 8080), List.of(intEnv("DSPY_SUITE_ORCHESTRATION_PORT", 8081)),
                 dspyPorts(intEnv("DSPY_SUITE_DSPY_PORT", 50051), intEnv("DSPY_SUITE_PYTHON_REPLICAS", 1)),
                 intEnv("DSPY_SUITE_KAFKA_PORT", 9092),
-                intEnv("DSPY_SUITE_POSTGRES_PORT", 5432), Map.of(), apiKey);
+                intEnv("DSPY_SUITE_POSTGRES_PORT", 5432),
+                TelemetryEnv.forEndpoint(System.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), apiKey);
 
         Suite suite = Suite.start(config, LocalStackMain::report);
         CountDownLatch stopped = new CountDownLatch(1);

@@ -111,6 +111,12 @@ class PythonReplicasEndToEndTest {
                 + "replayed from cache %d%n", finished.path("attempt").asInt(), usage.path("lm_calls").asLong(),
                 usage.path("lm_calls_replayed").asLong());
         assertThat(finished.path("result").path("outputs").path("program").asText()).isEqualTo(program);
+
+        // Both attempts belong to the task's one trace: the stored trace context was restored for the retry.
+        String traceId = finished.path("trace_id").asText();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(RunningSuite.telemetry()
+                .spansOfTrace(traceId).stream().map(s -> s.attributes().get("dspy_suite.job.attempt")))
+                .contains("1", "2"));
     }
 
     private static Optional<SupervisedProcess> replicaRunning(String taskId) {

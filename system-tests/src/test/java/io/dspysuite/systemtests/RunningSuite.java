@@ -5,36 +5,54 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import io.dspysuite.localstack.infra.FreePorts;
 import io.dspysuite.localstack.infra.TempDirs;
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
+import io.dspysuite.localstack.suite.TelemetryEnv;
 
 /**
  * The real suite, started once for all end-to-end test classes of this JVM on free ports with fresh data, exactly as
  * {@code ./suite run} starts it, with two Python replicas: every end-to-end test then also proves that any replica
- * serves any request (no session affinity). Stopped when the JVM exits.
+ * serves any request (no session affinity). All services export their traces to a test OTLP receiver. Stopped when
+ * the JVM exits.
  */
 final class RunningSuite {
 
     private static Suite suite;
+    private static OtlpReceiver telemetry;
 
     private RunningSuite() {
     }
 
     static synchronized Suite get() {
         if (suite == null) {
+            telemetry = startReceiver();
             SuiteConfig config = config();
             suite = Suite.start(config, line -> System.out.println("[e2e] " + line));
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 suite.close();
+                telemetry.close();
                 TempDirs.deleteQuietly(config.dataDir());
             }, "e2e-suite-stop"));
         }
         return suite;
+    }
+
+    /** The OTLP receiver every service of the shared suite exports its traces to. */
+    static synchronized OtlpReceiver telemetry() {
+        get();
+        return telemetry;
+    }
+
+    private static OtlpReceiver startReceiver() {
+        try {
+            return new OtlpReceiver();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static SuiteConfig config() {
@@ -49,7 +67,7 @@ final class RunningSuite {
                     Path.of(python), dataDir,
                     Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).toAbsolutePath(),
                     FreePorts.next(), List.of(FreePorts.next()), List.of(FreePorts.next(), FreePorts.next()),
-                    FreePorts.next(), FreePorts.next(), Map.of(),
+                    FreePorts.next(), FreePorts.next(), TelemetryEnv.forEndpoint(telemetry.endpoint()),
                     "dsk_e2e_" + UUID.randomUUID().toString().replace("-", ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

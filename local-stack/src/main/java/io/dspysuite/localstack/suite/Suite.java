@@ -123,7 +123,7 @@ public final class Suite implements AutoCloseable {
         // Shared by the replicas, as a volume would be on a cluster: a retried optimization replays on any replica.
         env.put("DSPY_SERVICE_CACHE_DIR", config.dataDir().resolve("optimization-calls").toString());
         env.put("PYTHONUNBUFFERED", "1");
-        env.putAll(config.pythonEnv());
+        env.putAll(config.serviceEnv());
         return env;
     }
 
@@ -142,7 +142,7 @@ public final class Suite implements AutoCloseable {
     }
 
     private Map<String, String> commonJavaEnv(int httpPort) {
-        Map<String, String> env = new HashMap<>();
+        Map<String, String> env = new HashMap<>(config.serviceEnv());
         env.put("QUARKUS_HTTP_PORT", String.valueOf(httpPort));
         env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
         env.put("QUARKUS_DATASOURCE_REACTIVE_URL", postgres.reactiveUrl());

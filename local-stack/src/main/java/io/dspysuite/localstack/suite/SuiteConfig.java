@@ -13,12 +13,12 @@ import java.util.Map;
  * @param logDir one log file per service
  * @param orchestrationPorts one HTTP port per orchestration replica (they share the job table and consumer groups)
  * @param dspyPorts one gRPC port per Python replica (the orchestration service balances calls over all of them)
- * @param pythonEnv extra environment for every Python replica (e.g. the simulated LM of the fault tests)
+ * @param serviceEnv extra environment for every service process (e.g. OTLP export, the fault tests' simulated LM)
  * @param apiKey the development tenant's API key handed to the gateway
  */
 public record SuiteConfig(Path repoRoot, Path python, Path dataDir, Path logDir, int gatewayPort,
         List<Integer> orchestrationPorts, List<Integer> dspyPorts, int kafkaPort, int postgresPort,
-        Map<String, String> pythonEnv, String apiKey) {
+        Map<String, String> serviceEnv, String apiKey) {
 
     public SuiteConfig {
         if (dspyPorts.isEmpty() || orchestrationPorts.isEmpty()) {
@@ -26,7 +26,7 @@ public record SuiteConfig(Path repoRoot, Path python, Path dataDir, Path logDir,
         }
         orchestrationPorts = List.copyOf(orchestrationPorts);
         dspyPorts = List.copyOf(dspyPorts);
-        pythonEnv = Map.copyOf(pythonEnv);
+        serviceEnv = Map.copyOf(serviceEnv);
     }
 
     /** The first orchestration replica: the one the gateway's internal API client calls. */
