@@ -283,6 +283,10 @@ class AdminApiTest {
                     "in_flight_here")) {
                 assertThat(batch.get(field).isIntegralNumber()).as(field).isTrue();
             }
+            // The gauge follows within a refresh interval (500 ms in tests).
+            long expected = batch.get("scheduled").asLong();
+            KafkaTestClient.await().until(() -> metric("dspy_suite_queue_depth{queue=\"batch\",state=\"scheduled\"}")
+                    >= expected);
         } finally {
             rows.execute("DELETE FROM orchestration.jobs WHERE id = ANY($1)", (Object) scheduled.toArray(UUID[]::new));
         }
@@ -323,6 +327,14 @@ class AdminApiTest {
                     (Object) new UUID[] { young, running });
             rows.execute("DELETE FROM orchestration.cancel_requests WHERE task_id = $1", youngCancelRequest);
         }
+    }
+
+    private double metric(String series) throws IOException, InterruptedException {
+        String body = http.send(HttpRequest.newBuilder(uri("/q/metrics")).GET().build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        return body.lines().filter(line -> line.startsWith(series + " ")).findFirst()
+                .map(line -> Double.parseDouble(line.substring(series.length() + 1).trim()))
+                .orElse(-1.0);
     }
 
     private TaskRequested request() {
