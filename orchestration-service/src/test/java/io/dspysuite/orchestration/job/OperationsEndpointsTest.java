@@ -53,6 +53,32 @@ class OperationsEndpointsTest {
                 .contains("dspy_jobs_executing{queue=\"optimize\"}");
     }
 
+    @Test
+    void metricsExposeQueueDepthsInFlightJobsTheBreakerAndTheIngest() throws Exception {
+        String body = get(metrics).body();
+
+        for (String queue : new String[] { "interactive", "batch", "optimize" }) {
+            for (String state : new String[] { "available", "scheduled", "executing", "retryable" }) {
+                assertThat(body).containsPattern("(?m)^dspy_suite_queue_depth\\{queue=\"" + queue + "\",state=\""
+                        + state + "\"} \\d");
+            }
+            assertThat(body).containsPattern("(?m)^dspy_suite_queue_oldest_age_seconds\\{queue=\"" + queue + "\"} ")
+                    .containsPattern("(?m)^dspy_suite_jobs_in_flight\\{queue=\"" + queue + "\"} ");
+        }
+        assertThat(body).containsPattern("(?m)^dspy_suite_dspy_breaker_state [0-2]")
+                .containsPattern("(?m)^dspy_suite_ingest_pending ")
+                .contains("dspy_jobs_executing{queue=\"batch\"}");
+    }
+
+    @Test
+    void healthReportsTheBreakerStateAsDataOfACheckThatStaysUp() throws Exception {
+        HttpResponse<String> response = get(readiness);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.body()).contains("DSPy circuit breaker")
+                .containsPattern("\"dspy_breaker\"\\s*:\\s*\"closed\"");
+    }
+
     private HttpResponse<String> get(URL url) throws IOException, InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(url.toString())).GET().build(),
                 HttpResponse.BodyHandlers.ofString());

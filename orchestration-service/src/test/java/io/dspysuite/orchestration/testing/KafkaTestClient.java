@@ -68,6 +68,24 @@ public final class KafkaTestClient implements AutoCloseable {
         return send(SuiteTopics.TASKS_REQUESTED, request.getTaskId(), request.toByteArray());
     }
 
+    /** Publishes many requests at once (no wait per record), then waits until the broker acknowledged them all. */
+    public void requestAll(List<TaskRequested> requests) {
+        List<java.util.concurrent.Future<RecordMetadata>> sent = new ArrayList<>();
+        for (TaskRequested request : requests) {
+            ProducerRecord<String, byte[]> record = new ProducerRecord<>(SuiteTopics.TASKS_REQUESTED,
+                    request.getTaskId(), request.toByteArray());
+            sent.add(producer.send(record));
+        }
+        producer.flush();
+        try {
+            for (java.util.concurrent.Future<RecordMetadata> ack : sent) {
+                ack.get(30, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException | ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("producing requests failed", e);
+        }
+    }
+
     /** Publishes a control record as the gateway does (key = task id). */
     public RecordMetadata control(io.dspysuite.protos.events.v1.TaskControl control) {
         return send(SuiteTopics.TASKS_CONTROL, control.getTaskId(), control.toByteArray());

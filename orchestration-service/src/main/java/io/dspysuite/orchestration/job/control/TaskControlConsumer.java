@@ -10,10 +10,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
-import io.dspysuite.orchestration.event.publish.OutboxRelay;
-import io.dspysuite.orchestration.job.store.JobStore;
-import io.dspysuite.orchestration.job.store.JobStore.CancelOutcome;
-import io.dspysuite.orchestration.job.worker.InFlightJobs;
 import io.dspysuite.protos.events.v1.TaskControl;
 import io.smallrye.mutiny.Uni;
 
@@ -31,16 +27,12 @@ public class TaskControlConsumer {
 
     private static final Logger LOG = Logger.getLogger(TaskControlConsumer.class);
 
-    private final JobStore store;
-    private final InFlightJobs inFlight;
-    private final OutboxRelay relay;
+    private final JobCancellation cancellation;
     private final int maxRetries;
 
-    TaskControlConsumer(JobStore store, InFlightJobs inFlight, OutboxRelay relay,
+    TaskControlConsumer(JobCancellation cancellation,
             @ConfigProperty(name = "dspy-suite.ingest.max-retries", defaultValue = "8") int maxRetries) {
-        this.store = store;
-        this.inFlight = inFlight;
-        this.relay = relay;
+        this.cancellation = cancellation;
         this.maxRetries = maxRetries;
     }
 
@@ -67,31 +59,12 @@ public class TaskControlConsumer {
             LOG.warnf("task %s: cancel without tenant skipped", id);
             return Uni.createFrom().voidItem();
         }
-        return Uni.createFrom().deferred(() -> store.cancel(id, control.getTenantId()))
+        return Uni.createFrom().deferred(() -> cancellation.byTenant(id, control.getTenantId()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).atMost(maxRetries)
-                .invoke(outcome -> cancelled(id, outcome))
                 .onFailure().recoverWithItem(failure -> {
                     LOG.errorf(failure, "task %s: cancelling failed; the request is dropped", id);
                     return null;
                 })
                 .replaceWithVoid();
-    }
-
-    private void cancelled(UUID id, CancelOutcome outcome) {
-        switch (outcome) {
-            case CANCELLED_WAITING -> {
-                LOG.infof("task %s: cancelled while waiting", id);
-                relay.kick();
-            }
-            case CANCELLED_EXECUTING -> {
-                boolean here = inFlight.cancel(id);
-                LOG.infof("task %s: cancelled while executing (call stopped %s)", id,
-                        here ? "here" : "by its replica's next heartbeat");
-                relay.kick();
-            }
-            case ALREADY_FINISHED -> LOG.debugf("task %s: cancel of a finished task ignored", id);
-            case TENANT_MISMATCH -> LOG.warnf("task %s: cancel from another tenant ignored", id);
-            case REMEMBERED -> LOG.infof("task %s: cancel before the request; remembered", id);
-        }
     }
 }

@@ -2,25 +2,29 @@ package io.dspysuite.orchestration.job.ingest;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.Flow;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 
 /**
- * Consumes {@code dspy.tasks.requested}. The record is acknowledged when the returned {@link Uni} completes (so its
- * offset is committed only once the job row is), and nacked when it fails, which sends it to
- * {@code dspy.tasks.requested.dlq}. Records that do not even decode go to the DLQ before reaching this method.
+ * Consumes {@code dspy.tasks.requested} with bounded demand: at most {@code dspy-suite.ingest.max-pending} requests
+ * are being stored at a time (see {@link IngestBackpressure}); the Kafka connector pauses the consumer when its own
+ * small buffer is full, so a flood of requests waits in Kafka, not in memory.
  * <p>
- * Transient failures (database or broker briefly away) are retried here with backoff first: the DLQ is for requests
- * that can never succeed, not for outages.
+ * A record is acknowledged when its job row is committed (so its offset is committed only once the row is), and
+ * nacked when storing it fails for good, which sends it to {@code dspy.tasks.requested.dlq}. Records that do not even
+ * decode go to the DLQ before reaching this class. Transient failures (database or broker briefly away) are retried
+ * here with backoff first: the DLQ is for requests that can never succeed, not for outages.
  */
 @ApplicationScoped
 public class TaskRequestConsumer {
@@ -29,27 +33,50 @@ public class TaskRequestConsumer {
     private static final String TRACEPARENT = "traceparent";
 
     private final JobIngestor ingestor;
+    private final IngestBackpressure backpressure;
     private final int maxRetries;
 
-    TaskRequestConsumer(JobIngestor ingestor,
+    TaskRequestConsumer(JobIngestor ingestor, IngestBackpressure backpressure,
             @ConfigProperty(name = "dspy-suite.ingest.max-retries", defaultValue = "8") int maxRetries) {
         this.ingestor = ingestor;
+        this.backpressure = backpressure;
         this.maxRetries = maxRetries;
     }
 
     @Incoming("task-requests")
-    public Uni<Void> consume(ConsumerRecord<String, TaskRequested> record) {
-        TaskRequested request = record.value();
-        String traceParent = header(record, TRACEPARENT);
+    public Flow.Subscriber<Message<TaskRequested>> consume() {
+        return backpressure.subscriber(this::ingest);
+    }
+
+    /** Stores one request; acks or nacks its record when done. Never fails (the outcome is in the ack). */
+    Uni<Void> ingest(Message<TaskRequested> message) {
+        TaskRequested request = message.getPayload();
+        String traceParent = traceParent(message);
         return Uni.createFrom().deferred(() -> ingestor.ingest(request, traceParent))
                 .onFailure(failure -> !(failure instanceof InvalidTaskRequestException))
                 .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).atMost(maxRetries)
-                .onFailure().invoke(failure -> LOG.warnf("task request at %s-%d@%d rejected, sent to the DLQ: %s",
-                        record.topic(), record.partition(), record.offset(), failure.getMessage()));
+                .onItem().transformToUni(ignored -> Uni.createFrom().completionStage(message::ack))
+                .onFailure().recoverWithUni(failure -> {
+                    LOG.warnf("task request %s rejected, sent to the DLQ: %s", where(message), failure.getMessage());
+                    return Uni.createFrom().completionStage(() -> message.nack(failure));
+                })
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.errorf(failure, "task request %s: acknowledging failed", where(message));
+                    return null;
+                });
     }
 
-    private static String header(ConsumerRecord<?, ?> record, String name) {
-        Header header = record.headers().lastHeader(name);
-        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    private static String traceParent(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(metadata -> metadata.getHeaders().lastHeader(TRACEPARENT))
+                .map(Header::value)
+                .map(value -> new String(value, StandardCharsets.UTF_8))
+                .orElse(null);
+    }
+
+    private static String where(Message<?> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getTopic() + "-" + m.getPartition() + "@" + m.getOffset())
+                .orElse("(no Kafka metadata)");
     }
 }

@@ -5,6 +5,7 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -169,6 +170,25 @@ public class JobStore {
     private static final String CANCEL = """
             UPDATE orchestration.jobs
                SET state = 'cancelled', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d
+             WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable', 'executing')
+            RETURNING id, last_seq
+            """;
+
+    private static final Set<String> FINISHED = Set.of("completed", "discarded", "cancelled");
+
+    private static final String RETRY_NOW = """
+            UPDATE orchestration.jobs SET state = 'available', scheduled_at = now()
+             WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable')
+            """;
+
+    private static final String STATE = "SELECT state FROM orchestration.jobs WHERE id = $1";
+
+    // An operator's discard: any unfinished state; $2 is the error record.
+    private static final String DISCARD_ANY = """
+            UPDATE orchestration.jobs
+               SET state = 'discarded', completed_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d,
+                   last_error = $2::jsonb || jsonb_build_object('at', now()),
+                   attempts = attempts || ($2::jsonb || jsonb_build_object('at', now()))
              WHERE id = $1 AND state IN ('available', 'scheduled', 'retryable', 'executing')
             RETURNING id, last_seq
             """;
@@ -345,24 +365,96 @@ public class JobStore {
         /** Belongs to another tenant: nothing changed. */
         TENANT_MISMATCH,
         /** No such job yet: remembered, the job is stored cancelled when its request arrives. */
-        REMEMBERED
+        REMEMBERED,
+        /** No such job, and the caller (an operator) does not want it remembered. */
+        NOT_FOUND
+    }
+
+    /** What an operator's retry or discard found. */
+    public enum OperatorOutcome {
+        /** Applied to a waiting job (available, scheduled, retryable). */
+        APPLIED_WAITING,
+        /** Applied to an executing job: its running call must be stopped by its replica. */
+        APPLIED_EXECUTING,
+        /** Not applicable: the job is executing (a retry has nothing to hurry). */
+        EXECUTING,
+        /** Not applicable: the job is final (its final event is out; it is never resurrected). */
+        FINISHED,
+        NOT_FOUND
+    }
+
+    /**
+     * Makes a waiting job (available, scheduled or retryable) claimable now: {@code available}, {@code scheduled_at =
+     * now()}. One conditional UPDATE, so a worker claiming it at the same moment either wins (EXECUTING) or finds it
+     * already updated. Its attempts are kept (a retryable job still has attempts left). No event: it stays queued.
+     */
+    public Uni<OperatorOutcome> retryNow(UUID id) {
+        return pool.preparedQuery(RETRY_NOW).execute(Tuple.of(id)).chain(rows -> rows.rowCount() == 1
+                ? Uni.createFrom().item(OperatorOutcome.APPLIED_WAITING)
+                : pool.preparedQuery(STATE).execute(Tuple.of(id)).map(state -> {
+                    if (state.rowCount() == 0) {
+                        return OperatorOutcome.NOT_FOUND;
+                    }
+                    return FINISHED.contains(state.iterator().next().getString("state")) ? OperatorOutcome.FINISHED
+                            : OperatorOutcome.EXECUTING;
+                }));
+    }
+
+    /**
+     * Ends an unfinished job as {@code discarded} with {@code error} (recorded as an attempt entry by {@code by}):
+     * error and FAILED events, in the same transaction as the change, the row locked meanwhile. An executing
+     * attempt's later outcome is rejected by its guard; its call must be stopped by its replica.
+     */
+    public Uni<OperatorOutcome> discardByOperator(UUID id, JobError error, String by) {
+        return pool.withTransaction(conn -> conn.preparedQuery(LOCK_JOB).execute(Tuple.of(id)).chain(rows -> {
+            if (rows.rowCount() == 0) {
+                return Uni.createFrom().item(OperatorOutcome.NOT_FOUND);
+            }
+            Row job = rows.iterator().next();
+            String state = job.getString("state");
+            if (FINISHED.contains(state)) {
+                return Uni.createFrom().item(OperatorOutcome.FINISHED);
+            }
+            TaskRef task = TaskRef.of(id.toString(), job.getString("tenant_id"), job.getString("trace_parent"));
+            List<TaskEvent> batch = List.of(events.error(task, error), events.failed(task));
+            Tuple params = Tuple.tuple().addUUID(id)
+                    .addJsonObject(errorRecord(job.getInteger("attempt"), by, error));
+            return withEvents(conn, DISCARD_ANY.formatted(batch.size()), params, batch)
+                    .map(lastSeq -> state.equals("executing") ? OperatorOutcome.APPLIED_EXECUTING
+                            : OperatorOutcome.APPLIED_WAITING);
+        }));
     }
 
     /** Cancels the job if {@code tenantId} owns it and it has not finished; one CANCELLED event when it does. */
     public Uni<CancelOutcome> cancel(UUID id, String tenantId) {
+        Objects.requireNonNull(tenantId, "tenantId");
+        return cancel(id, Optional.of(tenantId));
+    }
+
+    /**
+     * An operator's cancellation (admin API): like {@link #cancel(UUID, String)} for whichever tenant owns the job,
+     * but a job that does not exist is {@link CancelOutcome#NOT_FOUND}, not remembered.
+     */
+    public Uni<CancelOutcome> cancelByOperator(UUID id) {
+        return cancel(id, Optional.empty());
+    }
+
+    private Uni<CancelOutcome> cancel(UUID id, Optional<String> tenant) {
         return pool.withTransaction(conn -> conn.preparedQuery(LOCK_TASK).execute(Tuple.of(id.toString()))
                 .chain(() -> conn.preparedQuery(LOCK_JOB).execute(Tuple.of(id)))
                 .chain(rows -> {
                     if (rows.rowCount() == 0) {
-                        return conn.preparedQuery(REMEMBER_CANCEL).execute(Tuple.of(id, tenantId))
-                                .replaceWith(CancelOutcome.REMEMBERED);
+                        return tenant.isEmpty() ? Uni.createFrom().item(CancelOutcome.NOT_FOUND)
+                                : conn.preparedQuery(REMEMBER_CANCEL).execute(Tuple.of(id, tenant.get()))
+                                        .replaceWith(CancelOutcome.REMEMBERED);
                     }
                     Row job = rows.iterator().next();
-                    if (!tenantId.equals(job.getString("tenant_id"))) {
+                    String tenantId = job.getString("tenant_id");
+                    if (tenant.isPresent() && !tenant.get().equals(tenantId)) {
                         return Uni.createFrom().item(CancelOutcome.TENANT_MISMATCH);
                     }
                     String state = job.getString("state");
-                    if (state.equals("completed") || state.equals("discarded") || state.equals("cancelled")) {
+                    if (FINISHED.contains(state)) {
                         return Uni.createFrom().item(CancelOutcome.ALREADY_FINISHED);
                     }
                     TaskRef task = TaskRef.of(id.toString(), tenantId, job.getString("trace_parent"));

@@ -63,6 +63,11 @@ public class Dispatcher {
         runners.get(queue).wake();
     }
 
+    /** Jobs of {@code queue} running on this replica now (its slots in use). */
+    public int inFlight(JobQueue queue) {
+        return runners.get(queue).executing();
+    }
+
     void poll() {
         runners.values().forEach(QueueRunner::wake);
     }

@@ -37,6 +37,13 @@ public class DspyCircuit {
         Gauge.builder("dspy.circuit.open", () -> state == CircuitBreakerState.OPEN ? 1 : 0)
                 .description("1 while the circuit breaker around DSPy calls is open")
                 .register(registry);
+        // 0 closed, 1 half-open, 2 open: one series an alert can compare (`> 0` = the service is in trouble).
+        Gauge.builder("dspy.suite.dspy.breaker.state", () -> switch (currentState()) {
+            case CLOSED -> 0;
+            case HALF_OPEN -> 1;
+            case OPEN -> 2;
+        }).description("State of the circuit breaker around DSPy calls: 0 closed, 1 half-open, 2 open")
+                .register(registry);
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -58,5 +65,17 @@ public class DspyCircuit {
 
     public CircuitBreakerState state() {
         return state;
+    }
+
+    /**
+     * The breaker's state as SmallRye Fault Tolerance reports it now (including half-open, which the state-change
+     * callback above only learns on the next call); CLOSED before the breaker exists.
+     */
+    public CircuitBreakerState currentState() {
+        try {
+            return maintenance.currentState(DspyGrpcCall.CIRCUIT);
+        } catch (IllegalArgumentException notYetCreated) {
+            return CircuitBreakerState.CLOSED;
+        }
     }
 }
