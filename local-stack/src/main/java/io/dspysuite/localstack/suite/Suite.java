@@ -82,7 +82,7 @@ public final class Suite implements AutoCloseable {
         for (int replica = 0; replica < config.orchestrationPorts().size(); replica++) {
             orchestrations.add(startService(replicaName("orchestration-service", replica),
                     javaCommand(config.orchestrationJar(), dspyDiscovery()),
-                    orchestrationEnv(config.orchestrationPorts().get(replica)), config.repoRoot()));
+                    orchestrationEnv(config.orchestrationPorts().get(replica), replica), config.repoRoot()));
         }
         for (int replica = 0; replica < orchestrations.size(); replica++) {
             HealthProbe.await(replicaName("orchestration-service", replica), HealthProbe.http200(
@@ -127,8 +127,10 @@ public final class Suite implements AutoCloseable {
         return env;
     }
 
-    private Map<String, String> orchestrationEnv(int port) {
+    private Map<String, String> orchestrationEnv(int port, int replica) {
         Map<String, String> env = commonJavaEnv(port);
+        // Stable across supervised restarts, unique per replica: a restarted replica rescues its own jobs at once.
+        env.put("DSPY_SUITE_REPLICA_NAME", replicaName("orchestration-service", replica));
         env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
         return env;
     }

@@ -129,6 +129,39 @@ class JobEngineTest {
     }
 
     @Test
+    void aRestartedReplicaRescuesTheJobsOfItsPreviousIncarnationAtOnceButNotThoseOfOthers() {
+        TaskRequested mine = TaskRequests.predict("left by my previous incarnation");
+        TaskRequested theirs = TaskRequests.predict("held by another live replica");
+        fake.script(mine.getTaskId(), FakeDspy.holdOpen());
+        fake.script(theirs.getTaskId(), FakeDspy.holdOpen());
+        kafka.request(mine);
+        kafka.request(theirs);
+        await().until(() -> hasStatus(mine.getTaskId(), TaskStatus.TASK_STATUS_RUNNING)
+                && hasStatus(theirs.getTaskId(), TaskStatus.TASK_STATUS_RUNNING));
+        // Both leases are far from expiry: only the replica name tells the two apart.
+        execute("""
+                UPDATE orchestration.jobs SET attempted_by = $2, lease_expires_at = now() + interval '1 hour'
+                 WHERE id = $1""", mine.getTaskId(), replica.name() + "/1-0ldincar");
+        execute("""
+                UPDATE orchestration.jobs SET attempted_by = $2, lease_expires_at = now() + interval '1 hour'
+                 WHERE id = $1""", theirs.getTaskId(), "other-" + replica.name() + "/2-live");
+
+        List<JobQueue> rescued = store.rescueOrphans(replica.name(), replica.id(), 100).await().indefinitely();
+
+        assertThat(rescued).containsExactly(JobQueue.INTERACTIVE);
+        List<TaskEvent> events = kafka.awaitFinal(mine.getTaskId());
+        assertStatus(events.get(events.size() - 1), TaskStatus.TASK_STATUS_SUCCEEDED);
+        JsonArray attempts = (JsonArray) job(mine.getTaskId()).getValue("attempts");
+        assertThat(attempts.getJsonObject(0).getString("code")).isEqualTo("REPLICA_RESTARTED");
+        Row other = job(theirs.getTaskId());
+        assertThat(other.getString("state")).isEqualTo("executing");
+        assertThat(other.getString("attempted_by")).isEqualTo("other-" + replica.name() + "/2-live");
+        // Leave nothing running for the next test.
+        kafka.control(cancel(theirs.getTaskId(), TaskRequests.TENANT));
+        kafka.awaitFinal(theirs.getTaskId());
+    }
+
+    @Test
     void staleAttemptCannotOverwriteTheJob() {
         TaskRequested request = TaskRequests.predict("held");
         String id = request.getTaskId();
@@ -331,6 +364,10 @@ class JobEngineTest {
 
     private void execute(String sql, String id) {
         pool.preparedQuery(sql).execute(Tuple.of(UUID.fromString(id))).await().atMost(Duration.ofSeconds(10));
+    }
+
+    private void execute(String sql, String id, String value) {
+        pool.preparedQuery(sql).execute(Tuple.of(UUID.fromString(id), value)).await().atMost(Duration.ofSeconds(10));
     }
 
     private long outboxRows(String id) {

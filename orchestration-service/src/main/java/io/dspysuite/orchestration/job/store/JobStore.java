@@ -154,6 +154,15 @@ public class JobStore {
                FOR UPDATE SKIP LOCKED
             """;
 
+    // Jobs a previous incarnation of this replica was running when it died: same name, other incarnation.
+    private static final String ORPHANED = """
+            SELECT id, tenant_id, queue, attempt, max_attempts, trace_parent, attempted_by
+              FROM orchestration.jobs
+             WHERE state = 'executing' AND left(attempted_by, length($1) + 1) = $1 || '/' AND attempted_by <> $2
+             LIMIT $3
+               FOR UPDATE SKIP LOCKED
+            """;
+
     private static final String RESCUE = """
             UPDATE orchestration.jobs
                SET state = $5, scheduled_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d,
@@ -328,22 +337,35 @@ public class JobStore {
      * of the rescued jobs are returned (to wake them).
      */
     public Uni<List<JobQueue>> rescueExpired(int limit) {
-        return pool.withTransaction(conn -> conn.preparedQuery(EXPIRED).execute(Tuple.of(limit)).chain(rows -> {
-            List<Row> expired = new ArrayList<>();
-            rows.forEach(expired::add);
-            return Multi.createFrom().iterable(expired)
-                    .onItem().transformToUniAndConcatenate(row -> rescue(conn, row))
+        return rescueSelected(EXPIRED, Tuple.of(limit), "LEASE_EXPIRED", "stopped renewing its lease");
+    }
+
+    /**
+     * Rescues at once the jobs that an earlier incarnation of the replica {@code replicaName} was running (it was
+     * killed and has restarted as {@code currentId}): no other replica can hold them, so there is no need to wait
+     * for their leases to expire.
+     */
+    public Uni<List<JobQueue>> rescueOrphans(String replicaName, String currentId, int limit) {
+        return rescueSelected(ORPHANED, Tuple.of(replicaName, currentId, limit), "REPLICA_RESTARTED",
+                "was killed or crashed; it restarted");
+    }
+
+    private Uni<List<JobQueue>> rescueSelected(String select, Tuple params, String code, String why) {
+        return pool.withTransaction(conn -> conn.preparedQuery(select).execute(params).chain(rows -> {
+            List<Row> found = new ArrayList<>();
+            rows.forEach(found::add);
+            return Multi.createFrom().iterable(found)
+                    .onItem().transformToUniAndConcatenate(row -> rescue(conn, row, code, why))
                     .collect().asList();
         }));
     }
 
-    private Uni<JobQueue> rescue(SqlClient conn, Row row) {
+    private Uni<JobQueue> rescue(SqlClient conn, Row row, String code, String why) {
         UUID id = row.getUUID("id");
         int attempt = row.getInteger("attempt");
         String owner = row.getString("attempted_by");
         TaskRef task = TaskRef.of(id.toString(), row.getString("tenant_id"), row.getString("trace_parent"));
-        JobError error = new JobError("LEASE_EXPIRED",
-                "the replica running attempt " + attempt + " stopped renewing its lease", true);
+        JobError error = new JobError(code, "the replica running attempt " + attempt + " " + why, true);
         boolean last = attempt >= row.getInteger("max_attempts");
         List<TaskEvent> batch = last
                 ? List.of(events.error(task, error), events.failed(task))

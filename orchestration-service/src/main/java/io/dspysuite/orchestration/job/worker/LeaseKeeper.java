@@ -66,6 +66,7 @@ public class LeaseKeeper {
     }
 
     void onStart(@Observes StartupEvent event) {
+        rescueOrphans();
         heartbeatTimer = vertx.setPeriodic(heartbeatInterval.toMillis(), id -> heartbeat());
         rescueTimer = vertx.setPeriodic(rescueInterval.toMillis(), id -> rescue());
     }
@@ -95,6 +96,18 @@ public class LeaseKeeper {
                 inFlight.cancel(job);
             }
         }
+    }
+
+    /** Once at start: the jobs this replica's previous incarnation left running run again now. */
+    void rescueOrphans() {
+        store.rescueOrphans(replica.name(), replica.id(), RESCUE_BATCH * 10).subscribe().with(queues -> {
+            if (!queues.isEmpty()) {
+                LOG.warnf("rescued %d job(s) left running by a previous incarnation of replica %s", queues.size(),
+                        replica.name());
+                relay.kick();
+                queues.stream().distinct().forEach(dispatcher::wake);
+            }
+        }, failure -> LOG.warnf(failure, "rescuing the jobs of a previous incarnation failed; their leases will expire"));
     }
 
     void rescue() {
