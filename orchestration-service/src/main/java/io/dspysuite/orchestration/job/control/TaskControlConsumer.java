@@ -28,12 +28,12 @@ public class TaskControlConsumer {
     private static final Logger LOG = Logger.getLogger(TaskControlConsumer.class);
 
     private final JobCancellation cancellation;
-    private final int maxRetries;
+    private final Duration retryFor;
 
     TaskControlConsumer(JobCancellation cancellation,
-            @ConfigProperty(name = "dspy-suite.ingest.max-retries", defaultValue = "8") int maxRetries) {
+            @ConfigProperty(name = "dspy-suite.ingest.retry-for", defaultValue = "10m") Duration retryFor) {
         this.cancellation = cancellation;
-        this.maxRetries = maxRetries;
+        this.retryFor = retryFor;
     }
 
     @Incoming("task-control")
@@ -60,7 +60,8 @@ public class TaskControlConsumer {
             return Uni.createFrom().voidItem();
         }
         return Uni.createFrom().deferred(() -> cancellation.byTenant(id, control.getTenantId()))
-                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).atMost(maxRetries)
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5))
+                .expireIn(retryFor.toMillis())
                 .onFailure().recoverWithItem(failure -> {
                     LOG.errorf(failure, "task %s: cancelling failed; the request is dropped", id);
                     return null;

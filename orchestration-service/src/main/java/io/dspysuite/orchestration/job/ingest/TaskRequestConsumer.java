@@ -34,13 +34,13 @@ public class TaskRequestConsumer {
 
     private final JobIngestor ingestor;
     private final IngestBackpressure backpressure;
-    private final int maxRetries;
+    private final Duration retryFor;
 
     TaskRequestConsumer(JobIngestor ingestor, IngestBackpressure backpressure,
-            @ConfigProperty(name = "dspy-suite.ingest.max-retries", defaultValue = "8") int maxRetries) {
+            @ConfigProperty(name = "dspy-suite.ingest.retry-for", defaultValue = "10m") Duration retryFor) {
         this.ingestor = ingestor;
         this.backpressure = backpressure;
-        this.maxRetries = maxRetries;
+        this.retryFor = retryFor;
     }
 
     @Incoming("task-requests")
@@ -54,7 +54,7 @@ public class TaskRequestConsumer {
         String traceParent = traceParent(message);
         return Uni.createFrom().deferred(() -> ingestor.ingest(request, traceParent))
                 .onFailure(failure -> !(failure instanceof InvalidTaskRequestException))
-                .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).atMost(maxRetries)
+                .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).expireIn(retryFor.toMillis())
                 .onItem().transformToUni(ignored -> Uni.createFrom().completionStage(message::ack))
                 .onFailure().recoverWithUni(failure -> {
                     LOG.warnf("task request %s rejected, sent to the DLQ: %s", where(message), failure.getMessage());
