@@ -1,5 +1,7 @@
 package io.dspysuite.gateway.auth;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -52,6 +54,23 @@ public class ApiKeyStore {
                     Row row = it.next();
                     return new ActiveKey(row.getUUID("id"), row.getString("tenant_id"),
                             ApiKeyRole.fromWire(row.getString("role")).orElse(ApiKeyRole.MEMBER));
+                });
+    }
+
+    /**
+     * Which of these keys are revoked (or gone). Used to close WebSocket connections opened with a key revoked since:
+     * they were authenticated once, at the upgrade.
+     */
+    public Uni<Set<UUID>> revokedAmong(Set<UUID> keyIds) {
+        UUID[] ids = keyIds.toArray(UUID[]::new);
+        return pool.preparedQuery("""
+                SELECT c.key_id FROM unnest($1::uuid[]) AS c(key_id)
+                WHERE NOT EXISTS (SELECT 1 FROM gateway.api_keys k WHERE k.id = c.key_id AND k.revoked_at IS NULL)""")
+                .execute(Tuple.of(ids))
+                .map(rows -> {
+                    Set<UUID> revoked = new HashSet<>();
+                    rows.forEach(row -> revoked.add(row.getUUID("key_id")));
+                    return revoked;
                 });
     }
 

@@ -215,8 +215,8 @@ public class TenantAdminResource {
     @Path("/{tenant}/keys/{key_id}")
     @Operation(summary = "Revoke an API key",
             description = "The key is refused (401) from the moment this answers, on every replica: authentication "
-                    + "looks keys up on every request and caches none. WebSocket connections opened with the key "
-                    + "before stay open until they close. Idempotent.")
+                    + "looks keys up on every request and caches none. A WebSocket connection opened with the key "
+                    + "before is closed with code 4401 within dspy-suite.ws.key-check-interval (10 s). Idempotent.")
     @APIResponse(responseCode = "204", description = "Revoked (or already revoked)")
     @APIResponse(responseCode = "400", description = "key_id is not a UUID (INVALID_PARAMETER)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
