@@ -28,6 +28,15 @@ public final class ApiKeys {
         return PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
+    /**
+     * The start of the key an operator may see (admin key listings): {@code dsk_} plus 8 characters of a generated
+     * key (48 of its 256 random bits), only 4 characters of a pinned key, which may be as short as 16.
+     */
+    public static String displayPrefix(String key) {
+        boolean generated = key.startsWith(PREFIX) && key.length() >= PREFIX.length() + 40;
+        return key.substring(0, generated ? PREFIX.length() + 8 : 4);
+    }
+
     /** Lower-case hex SHA-256 of the key, as stored in {@code api_keys.key_hash}. */
     public static String hash(String key) {
         return Hashes.sha256Hex(key);

@@ -18,10 +18,20 @@ public enum ErrorCode {
     // Relayed from the orchestration service's program registry.
     PROGRAM_NOT_FOUND(404, "Program not found"),
     PROGRAM_VERSION_NOT_FOUND(404, "Program version not found"),
+    // Admin API.
+    TENANT_NOT_FOUND(404, "Tenant not found"),
+    API_KEY_NOT_FOUND(404, "API key not found"),
+    /** Relayed from the orchestration service's job admin API. */
+    JOB_NOT_FOUND(404, "Job not found"),
     METHOD_NOT_ALLOWED(405, "Method not allowed"),
     NOT_ACCEPTABLE(406, "Not acceptable"),
     IDEMPOTENCY_CONFLICT(409, "Idempotency key reused"),
     TASK_FINISHED(409, "Task already finished"),
+    /** A 409 relayed from another service whose code the gateway does not know. */
+    CONFLICT(409, "Conflict"),
+    TENANT_EXISTS(409, "Tenant already exists"),
+    /** Relayed from the orchestration service: retry or discard of a job that already finished. */
+    JOB_FINISHED(409, "Job already finished"),
     PAYLOAD_TOO_LARGE(413, "Payload too large"),
     UNSUPPORTED_MEDIA_TYPE(415, "Unsupported media type"),
     VALIDATION_FAILED(422, "Validation failed"),
@@ -29,6 +39,10 @@ public enum ErrorCode {
     TOO_MANY_SUBSCRIPTIONS(429, "Too many subscriptions"),
     INTERNAL(500, "Internal error"),
     NOT_IMPLEMENTED(501, "Not implemented"),
+    /**
+     * Only on tasks submitted before the publish sweeper existed (a failed publish then failed the task); a failed
+     * publish now leaves the task queued for the sweeper.
+     */
     SUBMIT_FAILED(503, "Task could not be submitted"),
     SERVICE_UNAVAILABLE(503, "Service unavailable"),
     /** The orchestration service (catalog, program registry) did not answer, or answered with a server error. */
@@ -68,6 +82,7 @@ public enum ErrorCode {
             case 404 -> NOT_FOUND;
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;
+            case 409 -> CONFLICT;
             case 413 -> PAYLOAD_TOO_LARGE;
             case 415 -> UNSUPPORTED_MEDIA_TYPE;
             case 422 -> VALIDATION_FAILED;

@@ -75,9 +75,29 @@ public class ProblemExceptionMappers {
     @ServerExceptionMapper
     public Response constraintViolation(ConstraintViolationException e) {
         List<Violation> violations = e.getConstraintViolations().stream()
-                .map(v -> new Violation(v.getPropertyPath().toString(), v.getMessage()))
+                .map(v -> new Violation(field(v.getPropertyPath()), v.getMessage()))
                 .toList();
         return writer.toResponse(ApiException.validation(violations).toProblem());
+    }
+
+    /**
+     * The wire name of a Bean Validation path: {@code createTenant.request.id} is the body's {@code id}; the method and
+     * parameter nodes are Java, not the client's business. A constraint on the whole body is {@code body}.
+     */
+    static String field(jakarta.validation.Path path) {
+        List<String> names = new java.util.ArrayList<>();
+        for (jakarta.validation.Path.Node node : path) {
+            switch (node.getKind()) {
+                case METHOD, CONSTRUCTOR, PARAMETER, RETURN_VALUE, CROSS_PARAMETER -> {
+                }
+                default -> {
+                    if (node.getName() != null) {
+                        names.add(node.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT));
+                    }
+                }
+            }
+        }
+        return names.isEmpty() ? "body" : String.join(".", names);
     }
 
     @ServerExceptionMapper({ UnauthorizedException.class, AuthenticationFailedException.class })

@@ -12,6 +12,8 @@ import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.rest.client.annotation.ClientHeaderParam;
 import org.eclipse.microprofile.rest.client.inject.RegisterRestClient;
+import org.jboss.resteasy.reactive.RestResponse;
+
 import io.quarkus.rest.client.reactive.ClientExceptionMapper;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,7 +22,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.smallrye.mutiny.Uni;
 
 /**
- * The orchestration service's internal REST API (catalog and program registry). Base URL:
+ * The orchestration service's internal REST API (catalog, program registry, job engine admin). Base URL:
  * {@code quarkus.rest-client.orchestration.url} (env {@code QUARKUS_REST_CLIENT_ORCHESTRATION_URL}); every call carries
  * {@code X-Internal-Token} = {@code dspy-suite.internal.token} (env {@code DSPY_SUITE_INTERNAL_TOKEN}). Bodies are
  * relayed as JSON trees; an error status becomes an {@link OrchestrationException}.
@@ -51,6 +53,27 @@ public interface OrchestrationClient {
     @Path("/tenants/{tenant}/programs/{name}/versions/{version}/promote")
     Uni<JsonNode> promote(@PathParam("tenant") String tenant, @PathParam("name") String name,
             @PathParam("version") String version);
+
+    // Job engine admin API (relayed by /api/v1/admin/queues and /api/v1/admin/jobs).
+
+    @GET
+    @Path("/admin/queues")
+    Uni<JsonNode> adminQueues();
+
+    @GET
+    @Path("/admin/jobs")
+    Uni<JsonNode> adminJobs(@QueryParam("state") String state, @QueryParam("queue") String queue,
+            @QueryParam("tenant_id") String tenantId, @QueryParam("limit") Integer limit,
+            @QueryParam("cursor") String cursor);
+
+    @GET
+    @Path("/admin/jobs/{task_id}")
+    Uni<JsonNode> adminJob(@PathParam("task_id") String taskId);
+
+    /** {@code action} is one of retry, cancel, discard (checked by the caller). */
+    @POST
+    @Path("/admin/jobs/{task_id}/{action}")
+    Uni<RestResponse<JsonNode>> adminJobAction(@PathParam("task_id") String taskId, @PathParam("action") String action);
 
     /** The shared token, or null (no header) when none is configured. */
     default String internalToken() {

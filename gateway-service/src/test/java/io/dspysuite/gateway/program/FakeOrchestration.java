@@ -69,6 +69,77 @@ public class FakeOrchestration {
                 {"tenant_id": "%s", "name": "qa", "promoted_version": 2, "previous_version": 1}""".formatted(tenant));
     }
 
+    // ---- job engine admin API --------------------------------------------------------------------------------------
+
+    /** A job the fake knows; any other id is JOB_NOT_FOUND. */
+    public static final String KNOWN_JOB = "01936a0b-ac47-77ba-8bd0-123456789abc";
+    /** A job that already finished: retry and discard answer 409 JOB_FINISHED. */
+    public static final String FINISHED_JOB = "01936a0b-ac47-77ba-8bd0-000000000001";
+
+    @GET
+    @Path("/admin/queues")
+    public Uni<Response> queues(@HeaderParam("X-Internal-Token") String token) {
+        return answer(token, """
+                {"queues": [{"queue": "interactive", "available": 3, "scheduled": 1, "executing": 2, "retryable": 0,
+                  "oldest_available_age_ms": 120, "concurrency_limit": 8, "in_flight_here": 2}]}""");
+    }
+
+    /** Echoes the query parameters it received, so the test sees they were relayed 1:1. */
+    @GET
+    @Path("/admin/jobs")
+    public Uni<Response> jobs(@HeaderParam("X-Internal-Token") String token, @QueryParam("state") String state,
+            @QueryParam("queue") String queue, @QueryParam("tenant_id") String tenantId,
+            @QueryParam("limit") Integer limit, @QueryParam("cursor") String cursor) {
+        return answer(token, """
+                {"items": [%s], "next_cursor": "next-page",
+                 "echo": {"state": %s, "queue": %s, "tenant_id": %s, "limit": %s, "cursor": %s}}""".formatted(
+                jobJson(KNOWN_JOB, "retryable"), quoted(state), quoted(queue), quoted(tenantId), limit, quoted(cursor)));
+    }
+
+    @GET
+    @Path("/admin/jobs/{task_id}")
+    public Uni<Response> job(@HeaderParam("X-Internal-Token") String token, @PathParam("task_id") String taskId) {
+        if (!taskId.equals(KNOWN_JOB) && !taskId.equals(FINISHED_JOB)) {
+            return problem(404, "JOB_NOT_FOUND", "no job " + taskId);
+        }
+        return answer(token, jobJson(taskId, taskId.equals(KNOWN_JOB) ? "retryable" : "completed"));
+    }
+
+    @POST
+    @Path("/admin/jobs/{task_id}/{action}")
+    public Uni<Response> action(@HeaderParam("X-Internal-Token") String token, @PathParam("task_id") String taskId,
+            @PathParam("action") String action) {
+        if (!taskId.equals(KNOWN_JOB) && !taskId.equals(FINISHED_JOB)) {
+            return problem(404, "JOB_NOT_FOUND", "no job " + taskId);
+        }
+        if (taskId.equals(FINISHED_JOB)) {
+            return problem(409, "JOB_FINISHED", "job " + taskId + " already finished");
+        }
+        String state = switch (action) {
+            case "retry" -> "available";
+            case "cancel" -> "cancelled";
+            case "discard" -> "discarded";
+            default -> null;
+        };
+        if (state == null) {
+            return problem(404, "NOT_FOUND", "no action " + action);
+        }
+        return answer(token, jobJson(taskId, state));
+    }
+
+    private static String jobJson(String taskId, String state) {
+        return """
+                {"task_id": "%s", "tenant_id": "acme", "kind": "predict", "queue": "interactive", "state": "%s",
+                 "priority": 0, "attempt": 1, "max_attempts": 5, "scheduled_at": "2026-11-24T08:00:05Z",
+                 "inserted_at": "2026-11-24T08:00:00Z", "attempted_at": "2026-11-24T08:00:01Z", "finished_at": null,
+                 "errors": [{"attempt": 1, "code": "LM_UNAVAILABLE", "message": "connection refused"}]}"""
+                .formatted(taskId, state);
+    }
+
+    private static String quoted(String value) {
+        return value == null ? "null" : "\"" + value + "\"";
+    }
+
     private static Uni<Response> answer(String token, String json) {
         Mode current = mode.get();
         String expected = current == Mode.WRONG_TOKEN_EXPECTED ? "another-token" : TOKEN;

@@ -5,7 +5,7 @@ import java.time.Duration;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.dspysuite.gateway.auth.ApiKeyStore;
-import io.dspysuite.gateway.auth.ApiKeys;
+import io.dspysuite.gateway.auth.ApiKeyRole;
 
 /** Registers the second tenant the isolation tests need. */
 @ApplicationScoped
@@ -19,12 +19,12 @@ public class TestTenants {
 
     /** A tenant of the test's own (e.g. so a list holds only the test's tasks). */
     public void ensureTenant(String tenantId, String key) {
-        keys.ensureTenantKey(tenantId, "Test tenant " + tenantId, ApiKeys.hash(key), "test", false)
+        keys.ensureTenantKey(tenantId, "Test tenant " + tenantId, key, "test", ApiKeyRole.MEMBER, false)
                 .await().atMost(Duration.ofSeconds(10));
     }
 
     public void ensureOtherTenant() {
-        keys.ensureTenantKey(TestKeys.OTHER_TENANT, "Other tenant", ApiKeys.hash(TestKeys.OTHER), "test", false)
+        keys.ensureTenantKey(TestKeys.OTHER_TENANT, "Other tenant", TestKeys.OTHER, "test", ApiKeyRole.MEMBER, false)
                 .await().atMost(Duration.ofSeconds(10));
     }
 }

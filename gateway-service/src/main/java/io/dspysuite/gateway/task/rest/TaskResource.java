@@ -115,7 +115,9 @@ public class TaskResource {
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Submit a task",
             description = "Validates and records the task, queues it and answers at once with 202 and the task "
-                    + "(status queued) plus a Location header; follow it with GET or the WebSocket /ws/v1. With an "
+                    + "(status queued) plus a Location header; follow it with GET or the WebSocket /ws/v1. The task is "
+                    + "durable once recorded: if the task queue (Kafka) does not take it at once, the gateway "
+                    + "publishes it again within seconds (publish sweeper). With an "
                     + "Idempotency-Key, repeating the same request returns the original task (200) instead of "
                     + "creating another. With `Prefer: wait=N` (RFC 7240, N <= 60 seconds; larger values count as "
                     + "60) the answer waits up to N seconds for the task to finish: 200 with the finished task if it "
@@ -149,8 +151,6 @@ public class TaskResource {
             + "Retry-After seconds",
             headers = @Header(name = HttpHeaders.RETRY_AFTER, description = "Seconds until a submission is allowed again",
                     schema = @Schema(type = SchemaType.INTEGER)),
-            content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    @APIResponse(responseCode = "503", description = "The task could not be queued (SUBMIT_FAILED); retry",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RestResponse<TaskView>> submit(
             @Parameter(description = "Makes retries safe: the same key and body return the original task",

@@ -9,8 +9,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.dspysuite.gateway.json.Uuids;
 import io.dspysuite.gateway.problem.ApiException;
@@ -28,8 +26,8 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * The one submission path of REST and WebSocket: validate, record the task, publish {@code TaskRequested} and answer
- * once the broker has it. The row is committed before the request is published, so every event the orchestrator
- * emits finds its task.
+ * once the broker has it (or has failed to take it: the task row is the outbox, swept by {@code TaskPublishSweeper}).
+ * The row is committed before the request is published, so every event the orchestrator emits finds its task.
  */
 @ApplicationScoped
 public class TaskSubmissionService {
@@ -62,8 +60,7 @@ public class TaskSubmissionService {
     /**
      * @param beforePublish told the task id once it is known and before its request is published (WebSocket
      *        sessions subscribe there, so they cannot miss the first event); must not throw
-     * @throws ApiException (as the Uni's failure) RATE_LIMITED, VALIDATION_FAILED,
-     *         IDEMPOTENCY_CONFLICT or SUBMIT_FAILED
+     * @throws ApiException (as the Uni's failure) RATE_LIMITED, VALIDATION_FAILED or IDEMPOTENCY_CONFLICT
      */
     public Uni<Submitted> submit(String tenantId, JsonNode task, String idempotencyKey, Consumer<UUID> beforePublish) {
         return Uni.createFrom().item(() -> {
@@ -96,19 +93,24 @@ public class TaskSubmissionService {
         return Uni.createFrom().item(new Submitted(views.of(existing), false));
     }
 
+    /**
+     * Publishes and waits for the broker's acknowledgement, then marks the row published. The row is committed
+     * before, so a failed publish still answers 202: the task is durable and the publish sweeper
+     * ({@code TaskPublishSweeper}) re-publishes it once the grace period has passed (the orchestration ingest is
+     * idempotent by task id, so a request that reached the broker after all is not run twice).
+     */
     private Uni<Submitted> publish(TaskRow task, Consumer<UUID> beforePublish) {
         notify(beforePublish, task.id());
         return publisher.publish(task)
-                .replaceWith(() -> new Submitted(views.of(task), true))
-                .onFailure().recoverWithUni(failure -> {
-                    LOG.warnf(failure, "publishing task %s failed", task.id());
-                    return store.markSubmitFailed(task.id(), submitFailedError())
-                            .onFailure().invoke(e -> LOG.errorf(e, "marking task %s as failed failed", task.id()))
-                            .onItemOrFailure().transformToUni((ignored, e) -> Uni.createFrom().failure(
-                                    ApiException.forTask(ErrorCode.SUBMIT_FAILED,
-                                            "The task could not be queued; retry with the same Idempotency-Key",
-                                            task.id(), failure)));
-                });
+                .chain(() -> store.markPublished(task.id())
+                        .onFailure().invoke(e -> LOG.warnf(e, "marking task %s as published failed; the publish "
+                                + "sweeper will publish it again", task.id()))
+                        .onFailure().recoverWithNull())
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.warnf(failure, "publishing task %s failed; the publish sweeper retries it", task.id());
+                    return null;
+                })
+                .replaceWith(() -> new Submitted(views.of(task), true));
     }
 
     private static void notify(Consumer<UUID> beforePublish, UUID taskId) {
@@ -117,13 +119,6 @@ public class TaskSubmissionService {
         } catch (RuntimeException e) {
             LOG.error("a submission listener failed", e);
         }
-    }
-
-    private static ObjectNode submitFailedError() {
-        return JsonNodeFactory.instance.objectNode()
-                .put("code", SUBMIT_FAILED)
-                .put("message", "The task request could not be delivered to the task queue")
-                .put("retryable", true);
     }
 
     private static String currentTraceId() {

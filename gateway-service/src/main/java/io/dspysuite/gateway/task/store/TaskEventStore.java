@@ -45,6 +45,8 @@ public class TaskEventStore {
                     ELSE NULL END,
                 -- the broker took a request whose publish we had given up on: the orchestrator's word wins
                 error = CASE WHEN error->>'code' = 'SUBMIT_FAILED' THEN NULL ELSE error END,
+                -- the orchestrator has the request, whether or not its ack reached us: nothing left to sweep
+                published_at = COALESCE(published_at, now()),
                 trace_id = COALESCE(trace_id, $6),
                 last_seq = $2,
                 updated_at = now()

@@ -1,5 +1,6 @@
 package io.dspysuite.gateway.task.store;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -7,10 +8,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.dspysuite.gateway.task.model.TaskKind;
 import io.dspysuite.gateway.task.model.TaskStatus;
@@ -150,26 +151,51 @@ public class TaskStore {
                 .map(this::first);
     }
 
-    /**
-     * Marks a task whose request never reached Kafka as failed. Only a task no event has touched yet: if the broker
-     * did take the record after all, the orchestrator's events win.
-     */
-    public Uni<Optional<TaskRow>> markSubmitFailed(UUID id, ObjectNode error) {
-        return pool.preparedQuery("""
-                UPDATE gateway.tasks SET status = 'failed', error = $2::text::jsonb, finished_at = now(), updated_at = now()
-                WHERE id = $1 AND status = 'queued' AND last_seq = 0
-                RETURNING %s""".formatted(VIEW_COLUMNS))
-                .execute(Tuple.of(id, json.write(error)))
-                .map(this::first);
+    /** Records that the broker acknowledged the task's request (the publish sweeper skips it from then on). */
+    public Uni<Void> markPublished(UUID id) {
+        return pool.preparedQuery("UPDATE gateway.tasks SET published_at = now() WHERE id = $1 AND published_at IS NULL")
+                .execute(Tuple.of(id))
+                .replaceWithVoid();
     }
 
     /**
-     * Puts a task that failed to submit back in the queue, so an idempotent retry publishes it again. Exactly one
+     * One sweep of the outbox: in one transaction, locks up to {@code batchSize} queued tasks whose request was not
+     * acknowledged within {@code grace} (oldest first, {@code FOR UPDATE SKIP LOCKED}, so concurrent sweeps on other
+     * replicas take other rows), hands them to {@code publish} and marks the ids it returns as published before the
+     * locks go. A row another sweep holds or has just marked is never handed out twice.
+     *
+     * @param publish publishes the rows and yields the ids the broker acknowledged; must not fail
+     * @return how many rows were marked published
+     */
+    public Uni<Integer> sweepUnpublished(Duration grace, int batchSize,
+            Function<List<TaskRow>, Uni<List<UUID>>> publish) {
+        return pool.withTransaction(conn -> conn.preparedQuery("SELECT " + FULL_COLUMNS + """
+                 FROM gateway.tasks
+                WHERE published_at IS NULL AND status = 'queued' AND created_at < now() - make_interval(secs => $1)
+                ORDER BY created_at
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED""")
+                .execute(Tuple.of((double) grace.toMillis() / 1000.0, batchSize))
+                .chain(rows -> {
+                    List<TaskRow> due = new ArrayList<>(rows.size());
+                    rows.forEach(row -> due.add(toRow(row)));
+                    return due.isEmpty() ? Uni.createFrom().item(List.<UUID> of()) : publish.apply(due);
+                })
+                .chain(published -> published.isEmpty() ? Uni.createFrom().item(0)
+                        : conn.preparedQuery("UPDATE gateway.tasks SET published_at = now() WHERE id = ANY($1)")
+                                .execute(Tuple.of(published.toArray(UUID[]::new)))
+                                .map(RowSet::rowCount)));
+    }
+
+    /**
+     * Puts a task that failed to submit (before the publish sweeper existed, a failed publish failed the task) back in
+     * the queue, unpublished, so an idempotent retry publishes it again. Exactly one
      * concurrent retry wins the update.
      */
     public Uni<Optional<TaskRow>> requeueSubmitFailed(UUID id) {
         return pool.preparedQuery("""
-                UPDATE gateway.tasks SET status = 'queued', error = NULL, finished_at = NULL, updated_at = now()
+                UPDATE gateway.tasks SET status = 'queued', error = NULL, finished_at = NULL, published_at = NULL,
+                                         updated_at = now()
                 WHERE id = $1 AND status = 'failed' AND last_seq = 0 AND error->>'code' = 'SUBMIT_FAILED'
                 RETURNING %s""".formatted(FULL_COLUMNS))
                 .execute(Tuple.of(id))

@@ -16,16 +16,21 @@ final class SocketSession {
 
     private final WebSocketConnection connection;
     private final String tenantId;
+    private final UUID keyId;
     private final LiveEventHub hub;
     private final Frames frames;
     private final TaskSubscriptions factory;
     private final Map<UUID, TaskSubscription> subscriptions = new ConcurrentHashMap<>();
     private final BoundedSender sender;
 
-    SocketSession(WebSocketConnection connection, String tenantId, LiveEventHub hub, Frames frames,
+    /** WebSocket close code for a connection whose API key was revoked after it opened. */
+    static final short CLOSE_KEY_REVOKED = 4401;
+
+    SocketSession(WebSocketConnection connection, String tenantId, UUID keyId, LiveEventHub hub, Frames frames,
             TaskSubscriptions factory, WebSocketLimits limits, Runnable onSlowConsumer) {
         this.connection = connection;
         this.tenantId = tenantId;
+        this.keyId = keyId;
         this.hub = hub;
         this.frames = frames;
         this.factory = factory;
@@ -43,6 +48,20 @@ final class SocketSession {
 
     String tenantId() {
         return tenantId;
+    }
+
+    /** The API key that opened the connection (null if unknown). */
+    UUID keyId() {
+        return keyId;
+    }
+
+    /** Ends the connection because its key was revoked: the client must not reconnect with that key. */
+    void closeKeyRevoked() {
+        LOG.infof("closing WebSocket connection %s of tenant %s: its API key was revoked", connection.id(), tenantId);
+        close();
+        connection.close(new io.quarkus.websockets.next.CloseReason(CLOSE_KEY_REVOKED, "API key revoked"))
+                .subscribe().with(v -> {
+                }, e -> LOG.debugf("closing connection %s failed: %s", connection.id(), e.getMessage()));
     }
 
     int subscriptionCount() {

@@ -1,5 +1,8 @@
 package io.dspysuite.gateway.task.ws;
 
+import java.util.UUID;
+
+import io.dspysuite.gateway.auth.ApiKeyIdentityProvider;
 import io.quarkus.security.Authenticated;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.quarkus.websockets.next.OnClose;
@@ -12,7 +15,8 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * {@code /ws/v1}: JSON text frames (see {@link TaskSocketHandler} and {@link Frames}). The upgrade is authenticated
- * like any API call (the path policy and {@code @Authenticated}); the tenant is fixed for the connection's life.
+ * like any API call (the path policy and {@code @Authenticated}); the tenant is fixed for the connection's life. A
+ * connection whose key is revoked later is closed with 4401 within {@code dspy-suite.ws.key-check-interval}.
  * Every callback returns a {@link Uni}, so all of them run on the event loop and never block it.
  */
 @Authenticated
@@ -31,7 +35,9 @@ public class TaskSocket {
 
     @OnOpen
     public Uni<Void> onOpen(WebSocketConnection connection) {
-        connection.userData().put(SESSION, handler.open(connection, identity.getPrincipal().getName()));
+        String keyId = identity.getAttribute(ApiKeyIdentityProvider.KEY_ID_ATTRIBUTE);
+        connection.userData().put(SESSION, handler.open(connection, identity.getPrincipal().getName(),
+                keyId == null ? null : UUID.fromString(keyId)));
         return Uni.createFrom().voidItem();
     }
 

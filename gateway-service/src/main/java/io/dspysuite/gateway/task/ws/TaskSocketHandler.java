@@ -1,6 +1,7 @@
 package io.dspysuite.gateway.task.ws;
 
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,6 +15,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.dspysuite.gateway.auth.ApiKeyStore;
 import io.dspysuite.gateway.json.StrictJson;
 import io.dspysuite.gateway.json.Uuids;
 import io.dspysuite.gateway.problem.ApiException;
@@ -49,13 +51,16 @@ public class TaskSocketHandler {
     private final TaskCancelService cancels;
     private final WebSocketLimits limits;
     private final Vertx vertx;
+    private final ApiKeyStore keys;
     private final Set<SocketSession> sessions = ConcurrentHashMap.newKeySet();
     private final Counter slowConsumerCloses;
     private long heartbeatTimer = -1;
+    private long keyCheckTimer = -1;
 
     public TaskSocketHandler(StrictJson json, Frames frames, TaskSubmissionService submissions, TaskStore tasks,
             LiveEventHub hub, TaskSubscriptions subscriptions, TaskCancelService cancels, WebSocketLimits limits,
-            Vertx vertx, MeterRegistry registry) {
+            Vertx vertx, MeterRegistry registry, ApiKeyStore keys) {
+        this.keys = keys;
         this.limits = limits;
         this.vertx = vertx;
         this.slowConsumerCloses = Counter.builder("dspy_suite_ws_slow_consumer_closes")
@@ -72,8 +77,8 @@ public class TaskSocketHandler {
         this.subscriptions = subscriptions;
     }
 
-    SocketSession open(WebSocketConnection connection, String tenantId) {
-        SocketSession session = new SocketSession(connection, tenantId, hub, frames, subscriptions, limits,
+    SocketSession open(WebSocketConnection connection, String tenantId, UUID keyId) {
+        SocketSession session = new SocketSession(connection, tenantId, keyId, hub, frames, subscriptions, limits,
                 slowConsumerCloses::increment);
         sessions.add(session);
         return session;
@@ -92,14 +97,39 @@ public class TaskSocketHandler {
         }
     }
 
+    /**
+     * Closes (4401) the connections whose API key was revoked after they opened: one query for all the keys of this
+     * replica's connections per {@code dspy-suite.ws.key-check-interval}.
+     */
+    void closeRevokedKeys() {
+        Set<UUID> keyIds = new HashSet<>();
+        for (SocketSession session : sessions) {
+            if (session.keyId() != null) {
+                keyIds.add(session.keyId());
+            }
+        }
+        if (keyIds.isEmpty()) {
+            return;
+        }
+        keys.revokedAmong(keyIds).subscribe().with(revoked -> {
+            for (SocketSession session : sessions) {
+                if (revoked.contains(session.keyId()) && sessions.remove(session)) {
+                    session.closeKeyRevoked();
+                }
+            }
+        }, failure -> LOG.warnf("checking the API keys of WebSocket connections failed: %s", failure.toString()));
+    }
+
     @PostConstruct
-    void startHeartbeats() {
+    void startTimers() {
         heartbeatTimer = vertx.setPeriodic(limits.heartbeatInterval().toMillis(), id -> heartbeat());
+        keyCheckTimer = vertx.setPeriodic(limits.keyCheckInterval().toMillis(), id -> closeRevokedKeys());
     }
 
     @PreDestroy
-    void stopHeartbeats() {
+    void stopTimers() {
         vertx.cancelTimer(heartbeatTimer);
+        vertx.cancelTimer(keyCheckTimer);
     }
 
     Uni<Void> handle(SocketSession session, String text) {

@@ -62,4 +62,32 @@ class OpenApiDocumentTest {
                 .body("paths.'/api/v1/programs/{name}/versions/{version}/promote'.post.responses.keySet()",
                         hasItems("200", "400", "404", "503"));
     }
+
+    @Test
+    void theDocumentDescribesTheAdminApi() {
+        given().when().get("/q/openapi?format=json").then()
+                .statusCode(200)
+                .body("paths.'/api/v1/admin/tenants'.post.responses.keySet()", hasItems("201", "401", "403", "409", "422"))
+                .body("paths.'/api/v1/admin/tenants'.post.requestBody.content.'application/json'.schema.$ref",
+                        equalTo("#/components/schemas/CreateTenantRequest"))
+                .body("paths.'/api/v1/admin/tenants'.get.parameters.name", hasItems("limit", "cursor"))
+                .body("paths.'/api/v1/admin/tenants/{tenant}/keys'.post.responses.keySet()", hasItems("201", "404"))
+                .body("paths.'/api/v1/admin/tenants/{tenant}/keys'.post.responses.'201'.content.'application/json'.schema.$ref",
+                        equalTo("#/components/schemas/CreatedApiKey"))
+                .body("paths.'/api/v1/admin/tenants/{tenant}/keys'.get.responses.'200'", notNullValue())
+                .body("paths.'/api/v1/admin/tenants/{tenant}/keys/{key_id}'.delete.responses.keySet()",
+                        hasItems("204", "404"))
+                .body("components.schemas.CreatedApiKey.properties.keySet()", hasItems("key_id", "key", "prefix",
+                        "role", "created_at"))
+                .body("components.schemas.ApiKey.properties.keySet()", hasItems("key_id", "prefix", "role",
+                        "revoked_at", "last_used_at"))
+                .body("components.schemas.CreateTenantRequest.properties.id.pattern", notNullValue())
+                .body("paths.'/api/v1/admin/queues'.get.responses.keySet()", hasItems("200", "401", "403", "503"))
+                .body("paths.'/api/v1/admin/jobs'.get.parameters.name", hasItems("state", "queue", "tenant_id",
+                        "limit", "cursor"))
+                .body("paths.'/api/v1/admin/jobs/{task_id}'.get.responses.keySet()", hasItems("200", "404"))
+                .body("paths.'/api/v1/admin/jobs/{task_id}/retry'.post.responses.keySet()", hasItems("200", "404", "409"))
+                .body("paths.'/api/v1/admin/jobs/{task_id}/cancel'.post.summary", equalTo("Cancel a job"))
+                .body("paths.'/api/v1/admin/jobs/{task_id}/discard'.post.responses.keySet()", hasItems("409"));
+    }
 }
