@@ -30,7 +30,7 @@ from dspy_service.telemetry.metrics import start_metrics_server
 from dspy_service.telemetry.tracing import configure_tracing, otlp_traces_endpoint, provider_name
 from dspysuite.dspy.v1 import dspy_service_pb2 as pb
 from dspysuite.dspy.v1 import dspy_service_pb2_grpc as pb_grpc
-from tests.conftest import FactoryLMProvider
+from tests.conftest import FactoryLMProvider, serve_stub
 from tests.fakes import FieldEchoLM
 from tests.helpers import collect, request, struct
 
@@ -372,7 +372,35 @@ async def test_evaluate_runs_are_spans(spans: InMemorySpanExporter) -> None:
     server = by_name(finished, "dspysuite.dspy.v1.DspyService/Execute")
     assert evaluation.parent is not None
     assert evaluation.parent.span_id == server.context.span_id
-    # The example ran on an evaluation thread: its module span still belongs to the task's trace.
+    # The example ran on an evaluation thread, which does not inherit the context: its span still hangs under the
+    # evaluation.
     predict = by_name(finished, "dspy.module Predict")
-    assert predict.context.trace_id == server.context.trace_id
+    assert predict.parent is not None
+    assert predict.parent.span_id == evaluation.context.span_id
     assert (predict.attributes or {})["dspy_suite.task_kind"] == "evaluate"
+
+
+async def test_optimization_phases_and_trials_are_spans(spans: InMemorySpanExporter) -> None:
+    from tests.test_tasks import QA_ANSWERS, optimize_request
+
+    params = {"num_candidate_programs": 1, "num_threads": 2}
+    async with serve_stub(FactoryLMProvider(lambda: DummyLM(QA_ANSWERS))) as stub:
+        updates = await collect(stub.Execute(optimize_request("bootstrap_few_shot_with_random_search", params)))
+    assert updates[-1].WhichOneof("update") == "result"
+    finished = spans.get_finished_spans()
+    server = by_name(finished, "dspysuite.dspy.v1.DspyService/Execute")
+    compile_span = by_name(finished, "dspy_suite.compile")
+    assert compile_span.parent.span_id == server.context.span_id  # type: ignore[union-attr]
+    phases = {
+        (s.attributes or {})["dspy_suite.phase"]: s
+        for s in finished
+        if s.name == "dspy_suite.evaluate" and s.parent.span_id == server.context.span_id  # type: ignore[union-attr]
+    }
+    assert set(phases) == {"before", "after"}
+    trials = [s for s in finished if s.name == "dspy.evaluate"]
+    trial_updates = [u for u in updates if u.WhichOneof("update") == "progress" and u.progress.phase == "trial"]
+    assert len(trials) == len(trial_updates) > 0
+    assert all(t.parent.span_id == compile_span.context.span_id for t in trials)  # type: ignore[union-attr]
+    assert all((t.attributes or {})["dspy_suite.optimizer"] == "bootstrap_few_shot_with_random_search" for t in trials)
+    # Every module span of the task is in the task's trace, whichever thread ran it.
+    assert {s.context.trace_id for s in finished if s.name.startswith("dspy.module")} == {server.context.trace_id}

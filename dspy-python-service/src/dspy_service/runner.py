@@ -397,12 +397,13 @@ class TaskRunner:
             def progress(done: int, total: int, score: float) -> None:
                 sink(Progress("evaluating", done, total, current_score=score, message=f"{done}/{total} examples"))
 
-            callbacks = [counter, self._telemetry(request)]
+            telemetry = self._telemetry(request)
             with (
-                dspy.context(**self._settings(resolved, lm, cancel, callbacks, usage_tracker=tracker)),
+                dspy.context(**self._settings(resolved, lm, cancel, [counter, telemetry], usage_tracker=tracker)),
                 internal_span(
                     "dspy_suite.evaluate", {"dspy_suite.metric": metric.name, "dspy_suite.examples": len(examples)}
                 ),
+                telemetry.threads_under_current_span(),
             ):
                 summary = evaluate_program(
                     built,
@@ -482,7 +483,7 @@ class TaskRunner:
                     "dspy_suite.examples": len(devset),
                     "dspy_suite.phase": label,
                 }
-                with internal_span("dspy_suite.evaluate", attributes) as span:
+                with internal_span("dspy_suite.evaluate", attributes) as span, telemetry.threads_under_current_span():
                     summary = evaluate_program(
                         built,
                         module,
@@ -509,7 +510,10 @@ class TaskRunner:
                 )
                 teleprompter = optimizer.build(tracking.wrap_metric(metric.function), params)
                 compile_started = time.perf_counter()
-                with internal_span("dspy_suite.compile", {"dspy_suite.optimizer": optimizer.name}):
+                with (
+                    internal_span("dspy_suite.compile", {"dspy_suite.optimizer": optimizer.name}),
+                    telemetry.threads_under_current_span(),
+                ):
                     compiled = teleprompter.compile(built.module, **optimizer.compile_kwargs(trainset, devset, params))
                 compile_seconds = time.perf_counter() - compile_started
                 if cancel.cancelled:

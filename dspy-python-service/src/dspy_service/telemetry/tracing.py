@@ -275,7 +275,8 @@ class TaskTelemetry(BaseCallback):
 
     Spans nest like the calls: a module span is the parent of the module's sub-modules and LM calls. DSPy's
     parallel executor (evaluations, optimizers) runs programs on threads that do not inherit the task thread's
-    context; their top-level spans hang under the task's span (the context current when the callback was made).
+    context; their top-level spans hang under the task's span (the context current when the callback was made), or
+    under the evaluation or compile span inside ``threads_under_current_span``.
     """
 
     def __init__(
@@ -288,6 +289,16 @@ class TaskTelemetry(BaseCallback):
         self._parent = otel_context.get_current()
         self._open: dict[str, _OpenSpan] = {}
         self._lock = threading.Lock()
+
+    @contextmanager
+    def threads_under_current_span(self) -> Iterator[None]:
+        """While this block runs (an evaluation, a compile), spans of threads without a context hang under the span
+        current here instead of the task's."""
+        previous, self._parent = self._parent, otel_context.get_current()
+        try:
+            yield
+        finally:
+            self._parent = previous
 
     def _parent_context(self) -> otel_context.Context:
         if trace.get_current_span().get_span_context().is_valid:
