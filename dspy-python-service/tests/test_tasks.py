@@ -15,6 +15,7 @@ import grpc
 import pytest
 from dspy.utils import DummyLM
 from google.protobuf import json_format
+from prometheus_client import REGISTRY
 
 from dspy_service.config import Settings
 from dspy_service.named_programs import NAMED_PROGRAMS
@@ -162,12 +163,16 @@ async def test_task_spec_errors(stub, req, reason) -> None:
     ],
 )
 async def test_optimize_produces_a_program_version(optimizer, params, phases) -> None:
+    trials_before = REGISTRY.get_sample_value("dspy_service_optimizer_trials_total", {"optimizer": optimizer}) or 0
     async with serve_stub(FactoryLMProvider(lambda: DummyLM(QA_ANSWERS))) as stub:
         updates = await collect(stub.Execute(optimize_request(optimizer, params)))
         result = updates[-1].result
         optimization = result.optimization
         progress = [u.progress for u in updates if u.WhichOneof("update") == "progress"]
         assert phases <= {p.phase for p in progress}
+        # Every trial reported as progress is counted in the Prometheus metric too.
+        trials = REGISTRY.get_sample_value("dspy_service_optimizer_trials_total", {"optimizer": optimizer}) or 0
+        assert trials - trials_before == sum(1 for p in progress if p.phase == "trial")
         assert progress[-1].phase == "compiled"
         assert progress[-1].best_score == pytest.approx(100.0)
         assert (optimization.optimizer, optimization.metric) == (optimizer, "answer_exact_match")
@@ -218,7 +223,10 @@ async def test_optimize_is_replayed_from_the_durable_cache(tmp_path: Path) -> No
 
     async with serve_stub(FactoryLMProvider(factory), settings) as stub:
         first = (await collect(stub.Execute(optimize_request("bootstrap_few_shot", task_id="opt-a"))))[-1].result
+        hits_before = REGISTRY.get_sample_value("dspy_service_lm_cache_hits_total") or 0
         again = (await collect(stub.Execute(optimize_request("bootstrap_few_shot", task_id="opt-a"))))[-1].result
+        hits = (REGISTRY.get_sample_value("dspy_service_lm_cache_hits_total") or 0) - hits_before
+        assert hits == again.usage.lm_calls_replayed
         other = (await collect(stub.Execute(optimize_request("bootstrap_few_shot", task_id="opt-b"))))[-1].result
     assert first.usage.lm_calls > 0
     assert first.usage.lm_calls_replayed == 0

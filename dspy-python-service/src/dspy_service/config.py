@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 LOCAL_MODEL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2-135m-instruct"
+# The simulated LM (load tests and benchmarks): selectable only when DSPY_SERVICE_SIMULATED_LM=true.
+SIMULATED_MODEL = "simulated"
 
 
 class ConfigError(ValueError):
@@ -35,7 +37,7 @@ def _int(env: Mapping[str, str], name: str, default: int | None, minimum: int = 
     return value
 
 
-def _float(env: Mapping[str, str], name: str, default: float | None) -> float | None:
+def _float(env: Mapping[str, str], name: str, default: float | None, maximum: float | None = None) -> float | None:
     raw = _get(env, name)
     if raw is None:
         return default
@@ -45,7 +47,31 @@ def _float(env: Mapping[str, str], name: str, default: float | None) -> float | 
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
     if value < 0:
         raise ConfigError(f"{name} must be >= 0, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name} must be <= {maximum}, got {value}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes", "on"):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class SimulatedLMSettings:
+    """The simulated LM: answers any signature with made-up values after a configurable latency. Off by default."""
+
+    enabled: bool = False
+    latency_ms: float = 0.0
+    jitter_ms: float = 0.0
+    error_rate: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,12 +91,19 @@ class LMSettings:
     llama_n_ctx: int = 4096
     llama_n_threads: int | None = None
     llama_model_path: str | None = None
+    simulated: SimulatedLMSettings = field(default_factory=SimulatedLMSettings)
 
     @property
     def permitted_models(self) -> tuple[str, ...]:
-        """The default model first, then the allow-list, without duplicates."""
+        """The default model first, then the allow-list (plus ``simulated`` when enabled), without duplicates."""
         ordered = [self.default_model, *self.allowed_models]
-        return tuple(dict.fromkeys(ordered))
+        if self.simulated.enabled:
+            ordered.append(SIMULATED_MODEL)
+        permitted = dict.fromkeys(ordered)
+        if not self.simulated.enabled:
+            # Listing "simulated" in DSPY_LM_ALLOWED_MODELS is not enough: it needs DSPY_SERVICE_SIMULATED_LM=true.
+            permitted.pop(SIMULATED_MODEL, None)
+        return tuple(permitted)
 
     def is_allowed(self, model: str) -> bool:
         return model in self.permitted_models
@@ -78,6 +111,16 @@ class LMSettings:
     @staticmethod
     def is_local(model: str) -> bool:
         return model.startswith(LOCAL_MODEL_PREFIX)
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """Metrics endpoint and what traces may carry (the OTLP exporter itself reads the standard OTEL_* variables)."""
+
+    # Prometheus endpoint port (0 = no endpoint); it binds to the gRPC host.
+    metrics_port: int = 9464
+    # Record prompt and completion text on LM spans (off: they may hold personal data).
+    capture_content: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +134,7 @@ class Settings:
     grace_seconds: float = 10.0
     log_level: str = "INFO"
     lm: LMSettings = field(default_factory=LMSettings)
+    telemetry: TelemetrySettings = field(default_factory=TelemetrySettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -109,7 +153,15 @@ class Settings:
             llama_n_ctx=_int(env, "DSPY_LLAMA_N_CTX", 4096, minimum=512) or 4096,
             llama_n_threads=_int(env, "DSPY_LLAMA_N_THREADS", None),
             llama_model_path=_get(env, "DSPY_LLAMA_MODEL_PATH"),
+            simulated=SimulatedLMSettings(
+                enabled=_bool(env, "DSPY_SERVICE_SIMULATED_LM", False),
+                latency_ms=_float(env, "DSPY_SERVICE_SIMULATED_LM_LATENCY_MS", 0.0) or 0.0,
+                jitter_ms=_float(env, "DSPY_SERVICE_SIMULATED_LM_JITTER_MS", 0.0) or 0.0,
+                error_rate=_float(env, "DSPY_SERVICE_SIMULATED_LM_ERROR_RATE", 0.0, maximum=1.0) or 0.0,
+            ),
         )
+        if lm.default_model == SIMULATED_MODEL and not lm.simulated.enabled:
+            raise ConfigError(f"DSPY_LM_MODEL={SIMULATED_MODEL} needs DSPY_SERVICE_SIMULATED_LM=true")
         return cls(
             host=_get(env, "DSPY_SERVICE_HOST") or "127.0.0.1",
             port=_int(env, "DSPY_SERVICE_PORT", 50051, minimum=0) or 0,
@@ -121,4 +173,8 @@ class Settings:
             grace_seconds=_float(env, "DSPY_SERVICE_GRACE_SECONDS", 10.0) or 0.0,
             log_level=(_get(env, "DSPY_SERVICE_LOG_LEVEL") or "INFO").upper(),
             lm=lm,
+            telemetry=TelemetrySettings(
+                metrics_port=_int(env, "DSPY_SERVICE_METRICS_PORT", 9464, minimum=0) or 0,
+                capture_content=_bool(env, "DSPY_SERVICE_OTEL_CAPTURE_CONTENT", False),
+            ),
         )

@@ -39,6 +39,7 @@ from dspy_service.optimizers import OPTIMIZERS, OptimizationProgress, Progress
 from dspy_service.programs import BuiltProgram, ProgramSpec, build_program, prediction_outputs, validate_inputs
 from dspy_service.state import count_demos, dump_program_state
 from dspy_service.streaming import STREAM_SETTING, FieldStreamer
+from dspy_service.telemetry.tracing import TaskTelemetry, internal_span, record_lm_usage
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,8 @@ class SharedUsageTracker(UsageTracker):
     def add_usage(self, lm: str, usage_entry: dict[str, Any]) -> None:
         with self._lock:
             super().add_usage(lm, usage_entry)
+        # Called while the LM call is under way (on its thread): its span and the token metrics get the counts.
+        record_lm_usage(lm, usage_entry)
 
     def totals(self) -> tuple[int, int]:
         with self._lock:
@@ -248,8 +251,10 @@ class TaskRunner:
         optimize_workers: int = 2,
         cache_dir: Path | None = None,
         cache_ttl_seconds: float = 24 * 3600,
+        capture_content: bool = False,
     ) -> None:
         self.lm_provider = lm_provider
+        self.capture_content = capture_content
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dspy-worker")
         self.optimize_executor = ThreadPoolExecutor(max_workers=optimize_workers, thread_name_prefix="dspy-optimize")
         self.cache_dir = cache_dir
@@ -313,6 +318,10 @@ class TaskRunner:
         except Exception as exc:  # every other failure becomes a stable, safe error
             raise classify(exc) from None
 
+    def _telemetry(self, request: TaskRequest, optimizer: str | None = None) -> TaskTelemetry:
+        """Made on the task's worker thread, so spans of threads that lose the context hang under the task's span."""
+        return TaskTelemetry(request.task_id, request.kind, capture_content=self.capture_content, optimizer=optimizer)
+
     @staticmethod
     def _lm_for(resolved: ResolvedLM, options: TaskOptions) -> dspy.BaseLM:
         config = options.lm_config()
@@ -348,7 +357,8 @@ class TaskRunner:
             extra: dict[str, Any] = {"usage_tracker": tracker}
             if request.stream and built.streams:
                 extra[STREAM_SETTING] = FieldStreamer(lambda f, text, last: sink(Chunk(f, text, last)))
-            with dspy.context(**self._settings(resolved, lm, cancel, [counter], **extra)):
+            callbacks = [counter, self._telemetry(request)]
+            with dspy.context(**self._settings(resolved, lm, cancel, callbacks, **extra)):
                 prediction = built.module(**valid_inputs)
             input_tokens, output_tokens = tracker.totals()
             return TaskOutcome(
@@ -387,7 +397,14 @@ class TaskRunner:
             def progress(done: int, total: int, score: float) -> None:
                 sink(Progress("evaluating", done, total, current_score=score, message=f"{done}/{total} examples"))
 
-            with dspy.context(**self._settings(resolved, lm, cancel, [counter], usage_tracker=tracker)):
+            telemetry = self._telemetry(request)
+            with (
+                dspy.context(**self._settings(resolved, lm, cancel, [counter, telemetry], usage_tracker=tracker)),
+                internal_span(
+                    "dspy_suite.evaluate", {"dspy_suite.metric": metric.name, "dspy_suite.examples": len(examples)}
+                ),
+                telemetry.threads_under_current_span(),
+            ):
                 summary = evaluate_program(
                     built,
                     built.module,
@@ -445,7 +462,8 @@ class TaskRunner:
             tracking = OptimizationProgress(
                 sink, bootstrap_total=len(trainset) * rounds, trials_total=optimizer.trials(params)
             )
-            settings = self._settings(resolved, lm, cancel, [counter, tracking], usage_tracker=tracker)
+            telemetry = self._telemetry(request, optimizer=optimizer.name)
+            settings = self._settings(resolved, lm, cancel, [counter, tracking, telemetry], usage_tracker=tracker)
             if cache is not None:
                 settings[CACHE_SETTING] = cache
 
@@ -459,15 +477,26 @@ class TaskRunner:
 
                 return report
 
+            def scored(label: str, module: dspy.Module) -> EvaluationSummary:
+                attributes = {
+                    "dspy_suite.metric": metric.name,
+                    "dspy_suite.examples": len(devset),
+                    "dspy_suite.phase": label,
+                }
+                with internal_span("dspy_suite.evaluate", attributes) as span, telemetry.threads_under_current_span():
+                    summary = evaluate_program(
+                        built,
+                        module,
+                        devset,
+                        metric,
+                        progress=evaluation_progress(label),
+                        num_threads=int(params.get("num_threads") or DEFAULT_EVAL_THREADS),
+                    )
+                    span.set_attribute("dspy_suite.score", summary.score)
+                    return summary
+
             with dspy.context(**settings):
-                before = evaluate_program(
-                    built,
-                    built.module,
-                    devset,
-                    metric,
-                    progress=evaluation_progress("before"),
-                    num_threads=int(params.get("num_threads") or DEFAULT_EVAL_THREADS),
-                )
+                before = scored("before", built.module)
                 tracking.best = before.score
                 sink(
                     Progress(
@@ -481,18 +510,15 @@ class TaskRunner:
                 )
                 teleprompter = optimizer.build(tracking.wrap_metric(metric.function), params)
                 compile_started = time.perf_counter()
-                compiled = teleprompter.compile(built.module, **optimizer.compile_kwargs(trainset, devset, params))
+                with (
+                    internal_span("dspy_suite.compile", {"dspy_suite.optimizer": optimizer.name}),
+                    telemetry.threads_under_current_span(),
+                ):
+                    compiled = teleprompter.compile(built.module, **optimizer.compile_kwargs(trainset, devset, params))
                 compile_seconds = time.perf_counter() - compile_started
                 if cancel.cancelled:
                     raise TaskCancelledError("the task was cancelled")
-                after = evaluate_program(
-                    built,
-                    compiled,
-                    devset,
-                    metric,
-                    progress=evaluation_progress("after"),
-                    num_threads=int(params.get("num_threads") or DEFAULT_EVAL_THREADS),
-                )
+                after = scored("after", compiled)
             best = max(before.score, after.score, tracking.best or 0.0)
             sink(Progress("compiled", 1, 1, current_score=after.score, best_score=best, message="compiled"))
             input_tokens, output_tokens = tracker.totals()

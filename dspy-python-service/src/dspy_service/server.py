@@ -17,6 +17,8 @@ from dspy_service.config import Settings
 from dspy_service.lm.provider import ConfiguredLMProvider, LMProvider
 from dspy_service.runner import TaskRunner, configure_dspy_runtime
 from dspy_service.servicer import SERVICE_NAME, DspyServicer
+from dspy_service.telemetry.metrics import start_metrics_server
+from dspy_service.telemetry.tracing import configure_tracing
 from dspysuite.dspy.v1 import dspy_service_pb2_grpc as pb_grpc
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ async def start_server(settings: Settings, lm_provider: LMProvider, *, warm_up: 
         optimize_workers=settings.optimize_workers,
         cache_dir=Path(settings.cache_dir) if settings.cache_dir else None,
         cache_ttl_seconds=settings.cache_ttl_hours * 3600,
+        capture_content=settings.telemetry.capture_content,
     )
     server = grpc.aio.server(
         options=[
@@ -85,14 +88,26 @@ async def start_server(settings: Settings, lm_provider: LMProvider, *, warm_up: 
 
 
 async def serve(settings: Settings, lm_provider: LMProvider | None = None) -> None:
-    """Run until SIGTERM/SIGINT, then stop gracefully (in-flight calls get ``settings.grace_seconds``)."""
-    provider = lm_provider or ConfiguredLMProvider(settings.lm)
-    running = await start_server(settings, provider)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    logger.info("stopping", extra={"grace_seconds": settings.grace_seconds})
-    await running.stop(settings.grace_seconds)
-    logger.info("stopped")
+    """Run until SIGTERM/SIGINT, then stop gracefully (in-flight calls get ``settings.grace_seconds``).
+
+    The process-wide telemetry lives here: the tracer provider (spans exported only when an OTLP endpoint is
+    configured; flushed on the way out) and the Prometheus endpoint on the gRPC host.
+    """
+    tracer_provider = configure_tracing()
+    metrics_server = start_metrics_server(settings.host, settings.telemetry.metrics_port)
+    try:
+        provider = lm_provider or ConfiguredLMProvider(settings.lm)
+        running = await start_server(settings, provider)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        logger.info("stopping", extra={"grace_seconds": settings.grace_seconds})
+        await running.stop(settings.grace_seconds)
+        logger.info("stopped")
+    finally:
+        if metrics_server is not None:
+            metrics_server.shutdown()
+        # Flushes the spans still queued in the batch processor.
+        tracer_provider.shutdown()

@@ -31,6 +31,7 @@ from dspy_service.runner import (
     TaskRunner,
 )
 from dspy_service.signatures import FieldDef, StructuredSignatureDef
+from dspy_service.telemetry.tracing import RpcScope, rpc_scope
 from dspy_service.tool_channel import CallerToolSpec, ToolCallRequest, ToolChannel, ToolReply, validate_caller_tools
 from dspysuite.dspy.v1 import dspy_service_pb2 as pb
 from dspysuite.dspy.v1 import dspy_service_pb2_grpc as pb_grpc
@@ -45,6 +46,11 @@ _KINDS = {
     pb.TASK_KIND_OPTIMIZE: "optimize",
 }
 _DONE = object()
+
+
+def _kind_label(kind: int) -> str:
+    """The task kind for spans and metrics (bounded: an unknown enum value is "unknown")."""
+    return _KINDS.get(kind, "unknown")
 
 
 def _normalise_numbers(value: Any) -> Any:
@@ -230,8 +236,9 @@ class DspyServicer(pb_grpc.DspyServiceServicer):
             },
         )
 
-    async def _abort(self, context: grpc.aio.ServicerContext, exc: BaseException) -> None:
+    async def _abort(self, context: grpc.aio.ServicerContext, exc: BaseException, scope: RpcScope) -> None:
         error = classify(exc)
+        scope.failed(error)
         log = logger.warning if error.kind.code == grpc.StatusCode.INTERNAL else logger.info
         log("task failed", extra={"reason": error.reason, "retryable": error.retryable})
         await context.abort_with_status(to_rpc_status(error))
@@ -282,18 +289,20 @@ class DspyServicer(pb_grpc.DspyServiceServicer):
     async def Execute(
         self, request: pb.ExecuteRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ExecuteUpdate]:
-        with task_context(request.task_id):
+        with rpc_scope("Execute", context) as scope, task_context(request.task_id, scope.tenant_id):
+            scope.task(request.task_id, _kind_label(request.kind), request.attempt)
             try:
                 self._check_plain(request)
                 task = task_request(request, stream=True)
                 async for update in self._stream_task(task):
                     yield update
             except Exception as exc:
-                await self._abort(context, exc)
+                await self._abort(context, exc, scope)
                 return
 
     async def Predict(self, request: pb.ExecuteRequest, context: grpc.aio.ServicerContext) -> pb.TaskResult:
-        with task_context(request.task_id):
+        with rpc_scope("Predict", context) as scope, task_context(request.task_id, scope.tenant_id):
+            scope.task(request.task_id, _kind_label(request.kind), request.attempt)
             try:
                 self._check_plain(request)
                 task = task_request(request)
@@ -304,12 +313,13 @@ class DspyServicer(pb_grpc.DspyServiceServicer):
                 self._log_finished(outcome)
                 return task_result(outcome)
             except Exception as exc:
-                await self._abort(context, exc)
+                await self._abort(context, exc, scope)
                 raise AssertionError("unreachable: abort_with_status raises") from None
 
     async def GetCatalog(self, request: pb.GetCatalogRequest, context: grpc.aio.ServicerContext) -> pb.Catalog:
-        provider = self.runner.lm_provider
-        return build_catalog(tuple(provider.models), provider.default_model)
+        with rpc_scope("GetCatalog", context):
+            provider = self.runner.lm_provider
+            return build_catalog(tuple(provider.models), provider.default_model)
 
     async def ExecuteInteractive(
         self, request_iterator: AsyncIterator[pb.ExecuteClientMessage], context: grpc.aio.ServicerContext
@@ -319,7 +329,8 @@ class DspyServicer(pb_grpc.DspyServiceServicer):
         except StopAsyncIteration:
             first = pb.ExecuteClientMessage()
         request = first.start
-        with task_context(request.task_id):
+        with rpc_scope("ExecuteInteractive", context) as scope, task_context(request.task_id, scope.tenant_id):
+            scope.task(request.task_id, _kind_label(request.kind), request.attempt)
             try:
                 if first.WhichOneof("message") != "start":
                     raise ServiceError(INVALID_INPUTS, "the first message of ExecuteInteractive must be `start`")
@@ -341,7 +352,7 @@ class DspyServicer(pb_grpc.DspyServiceServicer):
                     reader.cancel()
                     channel.close()
             except Exception as exc:
-                await self._abort(context, exc)
+                await self._abort(context, exc, scope)
                 return
 
     @staticmethod

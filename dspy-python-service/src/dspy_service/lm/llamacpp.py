@@ -8,7 +8,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import dspy
 
@@ -105,6 +105,9 @@ class LlamaCppLM(dspy.BaseLM):
     When the adapter passes the signature's output fields (``OUTPUT_SPEC_KWARG``), decoding is constrained by a GBNF
     grammar to the ChatAdapter output format, so DSPy can always parse the answer. Copies share the loaded model.
     """
+
+    # SignatureConstrainedChatAdapter passes the output fields (OUTPUT_SPEC_KWARG) to LMs that declare this.
+    accepts_output_spec: ClassVar[bool] = True
 
     def __init__(
         self,

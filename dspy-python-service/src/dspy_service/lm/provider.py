@@ -10,11 +10,12 @@ from typing import Protocol
 
 import dspy
 
-from dspy_service.config import LMSettings
+from dspy_service.config import SIMULATED_MODEL, LMSettings
 from dspy_service.errors import INVALID_PROGRAM, ServiceError
 from dspy_service.lm.adapter import SignatureConstrainedChatAdapter
 from dspy_service.lm.llamacpp import LlamaCppLM, LocalModel
 from dspy_service.lm.model_files import smollm2_gguf_path
+from dspy_service.lm.simulated import SimulatedLM
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class LMProvider(Protocol):
 
 
 class ConfiguredLMProvider:
-    """LMs built from :class:`LMSettings`: ``local/...`` names run on llama.cpp, anything else through ``dspy.LM``."""
+    """LMs built from :class:`LMSettings`: ``local/...`` names run on llama.cpp, ``simulated`` (only when enabled) is
+    the simulated LM, anything else goes through ``dspy.LM``."""
 
     def __init__(self, settings: LMSettings) -> None:
         self.settings = settings
@@ -79,6 +81,10 @@ class ConfiguredLMProvider:
     def resolve(self, model: str | None) -> ResolvedLM:
         name = (model or "").strip() or self.settings.default_model
         if not self.settings.is_allowed(name):
+            if name == SIMULATED_MODEL:
+                raise ServiceError(
+                    INVALID_PROGRAM, "the simulated LM is not enabled on this service (DSPY_SERVICE_SIMULATED_LM)"
+                )
             raise ServiceError(INVALID_PROGRAM, f"model {name!r} is not in the service's allow-list")
         cached = self._cache.get(name)
         if cached is not None:
@@ -89,6 +95,9 @@ class ConfiguredLMProvider:
 
     def _build(self, name: str) -> ResolvedLM:
         s = self.settings
+        if name == SIMULATED_MODEL:
+            # Its answers always parse, so the JSON fallback would only double a simulated failure.
+            return ResolvedLM(name, SimulatedLM(s.simulated), self._local_adapter)
         if s.is_local(name):
             lm: dspy.BaseLM = LlamaCppLM(name, self.local_model, temperature=s.temperature, max_tokens=s.max_tokens)
             return ResolvedLM(name, lm, self._local_adapter)
