@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
+import io.dspysuite.localstack.infra.FreePorts;
 import io.dspysuite.localstack.infra.KafkaBroker;
 import io.dspysuite.localstack.infra.PostgresServer;
 import io.dspysuite.localstack.process.HealthProbe;
@@ -31,6 +32,8 @@ public final class Suite implements AutoCloseable {
     private final Consumer<String> reporter;
     private final List<AutoCloseable> started = new ArrayList<>();
     private final Map<String, SupervisedProcess> services = new HashMap<>();
+    /** The Prometheus port of each Python replica (its own port: replicas share the host). */
+    private final List<Integer> pythonMetricsPorts = new ArrayList<>();
     /** Shared secret of the orchestration service's internal read API, new for every start of the suite. */
     private final String internalToken = newToken();
     private PostgresServer postgres;
@@ -120,6 +123,9 @@ public final class Suite implements AutoCloseable {
         Map<String, String> env = new HashMap<>();
         env.put("DSPY_SERVICE_HOST", "127.0.0.1");
         env.put("DSPY_SERVICE_PORT", String.valueOf(port));
+        int metricsPort = FreePorts.next();
+        pythonMetricsPorts.add(metricsPort);
+        env.put("DSPY_SERVICE_METRICS_PORT", String.valueOf(metricsPort));
         // Shared by the replicas, as a volume would be on a cluster: a retried optimization replays on any replica.
         env.put("DSPY_SERVICE_CACHE_DIR", config.dataDir().resolve("optimization-calls").toString());
         env.put("PYTHONUNBUFFERED", "1");
@@ -189,6 +195,11 @@ public final class Suite implements AutoCloseable {
 
     public SuiteConfig config() {
         return config;
+    }
+
+    /** The Prometheus endpoint of Python replica {@code replica} ({@code /metrics}). */
+    public String pythonMetricsUrl(int replica) {
+        return "http://127.0.0.1:" + pythonMetricsPorts.get(replica) + "/metrics";
     }
 
     public String kafkaBootstrapServers() {
