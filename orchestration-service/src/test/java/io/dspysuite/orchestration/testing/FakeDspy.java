@@ -220,6 +220,11 @@ public class FakeDspy {
         });
     }
 
+    /** An Execute behaviour on the interactive call, ignoring tool results (e.g. {@link #failWith}, {@link #holdOpen}). */
+    public static InteractiveBehaviour ignoringTools(Behaviour behaviour) {
+        return (start, results) -> behaviour.respond(start);
+    }
+
     /** Sends one tool call, takes its answer, then never ends (until the client cancels). */
     public static InteractiveBehaviour callToolThenHold(ToolCall call) {
         return (start, results) -> Multi.createFrom().emitter(emitter -> {

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import com.google.rpc.Code;
 
 import io.dspysuite.localstack.testing.SuiteInfraTestResource;
 import io.dspysuite.orchestration.testing.FakeDspy;
@@ -173,6 +174,23 @@ class JavaToolChannelTest {
         // ...and cancelling the task cancels the bidirectional call, so the DSPy service stops the work.
         await().until(() -> fake.cancellations(id) == 1);
         assertThat(fake.halfClosed(id)).isFalse();
+    }
+
+    @Test
+    void failuresOfTheInteractiveCallMapLikeThoseOfExecute() {
+        TaskRequested request = react("bad inputs", DateCalcTool.NAME);
+        String id = request.getTaskId();
+        fake.scriptInteractive(id, FakeDspy.ignoringTools(FakeDspy.failWith(Code.INVALID_ARGUMENT, "INVALID_INPUTS",
+                false)));
+        kafka.request(request);
+
+        List<TaskEvent> events = kafka.awaitFinal(id);
+        assertStatus(events.get(events.size() - 1), TaskStatus.TASK_STATUS_FAILED);
+        TaskEvent error = events.get(events.size() - 2);
+        assertThat(error.getError().getCode()).isEqualTo("INVALID_INPUTS");
+        assertThat(error.getError().getMessage()).isEqualTo("fake INVALID_INPUTS");
+        assertThat(error.getError().getRetryable()).isFalse();
+        assertThat(fake.interactiveCalls(id)).hasSize(1);
     }
 
     @Test
