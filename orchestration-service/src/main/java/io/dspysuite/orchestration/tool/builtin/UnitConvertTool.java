@@ -97,15 +97,16 @@ public class UnitConvertTool implements JavaTool {
 
     @Override
     public JsonObject argsSchema() {
-        JsonArray symbols = new JsonArray(UNITS.keySet().stream().map(Object.class::cast).toList());
+        // The units are listed once, in the description: the schema is shown to the LM too, and small models have
+        // small context windows.
         return new JsonObject()
                 .put("type", "object")
                 .put("properties", new JsonObject()
                         .put("value", new JsonObject().put("type", "number").put("description", "the value to convert"))
                         .put("from_unit", new JsonObject().put("type", "string")
-                                .put("description", "the unit of value").put("examples", symbols))
+                                .put("description", "the unit of value, e.g. km"))
                         .put("to_unit", new JsonObject().put("type", "string")
-                                .put("description", "the unit to convert to").put("examples", symbols)))
+                                .put("description", "the unit to convert to, e.g. mi")))
                 .put("required", new JsonArray().add("value").add("from_unit").add("to_unit"));
     }
 
