@@ -18,6 +18,10 @@ import io.dspysuite.orchestration.testing.FakeDspy;
 import io.dspysuite.orchestration.testing.FakeDspyPort;
 import io.dspysuite.orchestration.testing.KafkaTestClient;
 import io.dspysuite.orchestration.testing.TaskRequests;
+import io.dspysuite.protos.dspy.v1.AdHocProgram;
+import io.dspysuite.protos.dspy.v1.ModuleOptions;
+import io.dspysuite.protos.dspy.v1.ProgramSpec;
+import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.dspysuite.protos.events.v1.TaskStatus;
@@ -67,6 +71,27 @@ class DspyTimeoutTest {
         // No call-level retry; the job had a single attempt...
         assertThat(fake.calls(id)).hasSize(1);
         // ...and the call was cancelled at the service by its gRPC deadline (the timeout).
+        await().atMost(Duration.ofSeconds(4)).until(() -> fake.cancellations(id) == 1);
+    }
+
+    @Test
+    void interactiveCallWithJavaToolsHasTheSameDeadline() {
+        TaskRequested request = TaskRequests.builder(TaskKind.TASK_KIND_PREDICT, "never answered either")
+                .setProgram(ProgramSpec.newBuilder().setAdHoc(AdHocProgram.newBuilder().setSignature("question -> answer")
+                        .setModule("react").setModuleOptions(ModuleOptions.newBuilder().addTools("unit_convert"))))
+                .build();
+        String id = request.getTaskId();
+        fake.scriptInteractive(id, FakeDspy.ignoringTools(FakeDspy.holdOpen()));
+
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            kafka.request(request);
+
+            List<TaskEvent> events = kafka.awaitEvents(id, 4);
+            assertThat(events.get(2).getError().getCode()).isEqualTo("DEADLINE_EXCEEDED");
+            assertThat(events.get(2).getError().getRetryable()).isTrue();
+            assertThat(events.get(3).getStatus().getStatus()).isEqualTo(TaskStatus.TASK_STATUS_FAILED);
+        }
+        assertThat(fake.interactiveCalls(id)).hasSize(1);
         await().atMost(Duration.ofSeconds(4)).until(() -> fake.cancellations(id) == 1);
     }
 }

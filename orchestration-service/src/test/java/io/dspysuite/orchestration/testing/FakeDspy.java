@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,11 +34,16 @@ import io.dspysuite.protos.dspy.v1.StatusUpdate;
 import io.dspysuite.protos.dspy.v1.TokenChunk;
 import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.dspysuite.protos.dspy.v1.ToolCall;
+import io.dspysuite.protos.dspy.v1.ToolInfo;
+import io.dspysuite.protos.dspy.v1.ToolResult;
 import io.dspysuite.protos.dspy.v1.Usage;
+import io.dspysuite.protos.dspy.v1.ExecuteClientMessage;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.operators.multi.processors.UnicastProcessor;
 
 /**
  * The DSPy service as a scripted test double: per task id, a queue of behaviours consumed one per call (then the
@@ -54,7 +60,20 @@ public class FakeDspy {
         Multi<ExecuteUpdate> respond(ExecuteRequest request);
     }
 
+    /**
+     * What the fake does with one ExecuteInteractive call: {@code results} are the ToolResults the client sends after
+     * its start message, in arrival order.
+     */
+    @FunctionalInterface
+    public interface InteractiveBehaviour {
+        Multi<ExecuteUpdate> respond(ExecuteRequest start, Multi<ToolResult> results);
+    }
+
     private final Map<String, Deque<Behaviour>> scripts = new ConcurrentHashMap<>();
+    private final Map<String, InteractiveBehaviour> interactiveScripts = new ConcurrentHashMap<>();
+    private final Map<String, List<ExecuteRequest>> interactiveCalls = new ConcurrentHashMap<>();
+    private final Map<String, List<ToolResult>> toolResults = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> halfClosed = new ConcurrentHashMap<>();
     private final Map<String, List<ExecuteRequest>> calls = new ConcurrentHashMap<>();
     private final Map<String, Integer> cancellations = new ConcurrentHashMap<>();
     private final AtomicInteger catalogCalls = new AtomicInteger();
@@ -69,6 +88,7 @@ public class FakeDspy {
                     .addInputs(FieldSpec.newBuilder().setName("question").setType("str"))
                     .addOutputs(FieldSpec.newBuilder().setName("reasoning").setType("str"))
                     .addOutputs(FieldSpec.newBuilder().setName("answer").setType("str")))
+            .addTools(ToolInfo.newBuilder().setName("calculator").setDescription("arithmetic"))
             .addModels(ModelInfo.newBuilder().setName(MODEL).setIsDefault(true))
             .addFieldTypes("str")
             .setServiceVersion("fake")
@@ -110,6 +130,109 @@ public class FakeDspy {
         Behaviour next = script == null ? null : script.poll();
         return (next == null ? answer() : next).respond(request)
                 .onCancellation().invoke(() -> cancellations.merge(request.getTaskId(), 1, Integer::sum));
+    }
+
+    public void scriptInteractive(String taskId, InteractiveBehaviour behaviour) {
+        interactiveScripts.put(taskId, behaviour);
+    }
+
+    /** The start messages of the task's ExecuteInteractive calls. */
+    public List<ExecuteRequest> interactiveCalls(String taskId) {
+        return List.copyOf(interactiveCalls.getOrDefault(taskId, List.of()));
+    }
+
+    /** The ToolResults the client sent for the task, in arrival order. */
+    public List<ToolResult> toolResults(String taskId) {
+        return List.copyOf(toolResults.getOrDefault(taskId, List.of()));
+    }
+
+    /** Whether the client half-closed its side of the task's ExecuteInteractive call. */
+    public boolean halfClosed(String taskId) {
+        return halfClosed.getOrDefault(taskId, false);
+    }
+
+    /**
+     * The server side of ExecuteInteractive: the first client message must be the start (else the call fails like the
+     * Python service's INVALID_INPUTS), the following ones are the tool results handed to the task's behaviour.
+     */
+    Multi<ExecuteUpdate> executeInteractive(Multi<ExecuteClientMessage> messages) {
+        CompletableFuture<ExecuteRequest> start = new CompletableFuture<>();
+        UnicastProcessor<ToolResult> results = UnicastProcessor.create();
+        String[] taskId = new String[1];
+        messages.subscribe().with(message -> {
+            if (!start.isDone()) {
+                if (message.hasStart()) {
+                    taskId[0] = message.getStart().getTaskId();
+                    start.complete(message.getStart());
+                } else {
+                    start.completeExceptionally(Status.INVALID_ARGUMENT
+                            .withDescription("the first message must be start").asRuntimeException());
+                }
+            } else if (message.hasToolResult()) {
+                toolResults.computeIfAbsent(taskId[0], id -> new CopyOnWriteArrayList<>()).add(message.getToolResult());
+                results.onNext(message.getToolResult());
+            }
+        }, failure -> results.onError(failure), () -> {
+            if (taskId[0] != null) {
+                halfClosed.put(taskId[0], true);
+            }
+            results.onComplete();
+        });
+        return Uni.createFrom().completionStage(start).onItem().transformToMulti(request -> {
+            interactiveCalls.computeIfAbsent(request.getTaskId(), id -> new CopyOnWriteArrayList<>()).add(request);
+            InteractiveBehaviour behaviour = interactiveScripts.get(request.getTaskId());
+            return (behaviour == null ? callTools() : behaviour).respond(request, results)
+                    .onCancellation().invoke(() -> cancellations.merge(request.getTaskId(), 1, Integer::sum));
+        });
+    }
+
+    /**
+     * Like a ReAct run: a status, then the tool calls one after the other (each sent once the previous one was
+     * answered), then a result whose "answer" lists the observations ("call_id: output" or "call_id: error CODE:
+     * message"). The stream ends only when the client half-closes its side, as the contract asks it to after the
+     * result: a client that does not would leave the task hanging.
+     */
+    public static InteractiveBehaviour callTools(ToolCall... calls) {
+        return (start, results) -> Multi.createFrom().emitter(emitter -> {
+            List<String> observations = new CopyOnWriteArrayList<>();
+            AtomicInteger next = new AtomicInteger();
+            emitter.emit(ExecuteUpdate.newBuilder().setStatus(StatusUpdate.newBuilder().setPhase("running")).build());
+            Runnable finish = () -> emitter.emit(ExecuteUpdate.newBuilder().setResult(TaskResult.newBuilder()
+                    .setOutputs(Struct.newBuilder().putFields("answer", Value.newBuilder()
+                            .setStringValue(String.join("\n", observations)).build()))
+                    .setUsage(Usage.newBuilder().setLmCalls(calls.length + 1)).setModel(MODEL)).build());
+            results.subscribe().with(result -> {
+                observations.add(result.getCallId() + ": " + (result.hasError()
+                        ? "error " + result.getError().getCode() + ": " + result.getError().getMessage()
+                        : result.getOutput()));
+                int i = next.incrementAndGet();
+                if (i < calls.length) {
+                    emitter.emit(ExecuteUpdate.newBuilder().setToolCall(calls[i]).build());
+                } else {
+                    finish.run();
+                }
+            }, emitter::fail, emitter::complete);
+            if (calls.length == 0) {
+                finish.run();
+            } else {
+                emitter.emit(ExecuteUpdate.newBuilder().setToolCall(calls[0]).build());
+            }
+        });
+    }
+
+    /** An Execute behaviour on the interactive call, ignoring tool results (e.g. {@link #failWith}, {@link #holdOpen}). */
+    public static InteractiveBehaviour ignoringTools(Behaviour behaviour) {
+        return (start, results) -> behaviour.respond(start);
+    }
+
+    /** Sends one tool call, takes its answer, then never ends (until the client cancels). */
+    public static InteractiveBehaviour callToolThenHold(ToolCall call) {
+        return (start, results) -> Multi.createFrom().emitter(emitter -> {
+            results.subscribe().with(result -> {
+            }, failure -> {
+            });
+            emitter.emit(ExecuteUpdate.newBuilder().setToolCall(call).build());
+        });
     }
 
     /** A status update, then a result whose answer echoes the question. */

@@ -39,7 +39,7 @@ public class FakeDspyGrpcService implements DspyService {
 
     @Override
     public Multi<ExecuteUpdate> executeInteractive(Multi<ExecuteClientMessage> messages) {
-        return Multi.createFrom().failure(unused());
+        return fake.executeInteractive(messages);
     }
 
     private static RuntimeException unused() {

@@ -12,14 +12,16 @@ import io.dspysuite.orchestration.event.publish.TaskEvents;
 import io.dspysuite.orchestration.event.publish.TaskRef;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.tool.service.ToolCallRecord;
 import io.dspysuite.protos.dspy.v1.ExecuteUpdate;
+import io.dspysuite.protos.dspy.v1.ProgressUpdate;
 import io.dspysuite.protos.dspy.v1.TokenChunk;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.Vertx;
 
 /**
- * Turns the intermediate updates of one attempt (progress, token chunks) into task events, written to the outbox one
+ * Turns the intermediate updates of one attempt (progress, token chunks, answered Java tool calls) into task events, written to the outbox one
  * batch after the other (so their seqs follow the order of the updates) and guarded by the attempt (a lost attempt
  * writes nothing). Chunks are coalesced for {@code coalesce} (consecutive chunks of one field become one event) to
  * bound writes while an LM streams tokens; a progress update or the end of the stream flushes them first.
@@ -40,6 +42,8 @@ final class AttemptEvents {
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private final List<String[]> chunks = new ArrayList<>();
     private long flushTimer = -1;
+    private double lastFraction;
+    private int toolCalls;
     private volatile boolean lost;
 
     AttemptEvents(ClaimedJob job, TaskRef task, JobStore store, TaskEvents events, OutboxRelay relay, Vertx vertx,
@@ -59,14 +63,32 @@ final class AttemptEvents {
             case PROGRESS -> {
                 synchronized (this) {
                     flushChunks();
+                    lastFraction = update.getProgress().getFraction();
                     write(List.of(events.progress(task, update.getProgress())));
                 }
             }
             case CHUNK -> chunk(update.getChunk());
-            // STATUS: RUNNING was already announced by the claim; TOOL_CALL: not on Execute.
+            // STATUS: RUNNING was already announced by the claim; TOOL_CALL: answered by the call itself.
             default -> {
             }
         }
+    }
+
+    /**
+     * A Java tool call was answered: a progress event of phase {@code "tool"} (message "unit_convert answered in 3 ms"
+     * or "unit_convert failed with TIMEOUT in 2001 ms", step = the attempt's tool calls so far), keeping the last
+     * fraction the service reported so a progress bar does not jump back.
+     */
+    synchronized void toolCalled(ToolCallRecord record) {
+        flushChunks();
+        toolCalls++;
+        String outcome = record.ok() ? "answered" : "failed with " + record.errorCode();
+        write(List.of(events.progress(task, ProgressUpdate.newBuilder()
+                .setFraction(lastFraction)
+                .setPhase("tool")
+                .setMessage(record.tool() + " " + outcome + " in " + record.duration().toMillis() + " ms")
+                .setStep(toolCalls)
+                .build())));
     }
 
     /** Flushes pending chunks; completes when everything accepted so far is written (or given up). */

@@ -28,8 +28,11 @@ import io.dspysuite.orchestration.program.model.ResolvedProgram;
 import io.dspysuite.orchestration.program.service.ProgramResolver;
 import io.dspysuite.orchestration.program.service.VersionMetadata;
 import io.dspysuite.orchestration.program.store.ProgramStore;
+import io.dspysuite.orchestration.tool.service.JavaToolRunner;
+import io.dspysuite.orchestration.tool.service.ToolCallRecord;
 import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.context.Context;
@@ -39,7 +42,9 @@ import io.vertx.mutiny.core.Vertx;
 /**
  * Runs one claimed attempt: resolves its program against the tenant's registry (a named version becomes its source and
  * DSPy JSON state), calls the DSPy service (per-kind deadline, the request's trace context restored), forwards
- * its progress and chunks, and records the outcome with its events in one statement:
+ * its progress and chunks, answers the calls of the Java tools its program names (the call is then
+ * {@code ExecuteInteractive}; each tool call becomes a progress event), and records the outcome with its events in one
+ * statement:
  * <ul>
  * <li>success: {@code completed} (result, SUCCEEDED); an optimization also stores the program version it compiled,
  * in the same transaction;</li>
@@ -69,11 +74,13 @@ public class JobExecutor {
     private final Duration chunkCoalesce;
     private final ProgramResolver programs;
     private final ProgramStore programStore;
+    private final JavaToolRunner tools;
 
     JobExecutor(DspyClient dspy, JobStore store, TaskEvents events, OutboxRelay relay, JobMetrics metrics,
             KindsConfig kinds, RetryPolicy retries, InFlightJobs inFlight, JobTracing tracing, Vertx vertx,
             @ConfigProperty(name = "dspy-suite.outbox.chunk-coalesce", defaultValue = "50ms") Duration chunkCoalesce,
-            ProgramResolver programs, ProgramStore programStore) {
+            ProgramResolver programs, ProgramStore programStore, JavaToolRunner tools) {
+        this.tools = tools;
         this.programs = programs;
         this.programStore = programStore;
         this.dspy = dspy;
@@ -96,11 +103,13 @@ public class JobExecutor {
                 job.queue().dbValue());
         Span span = tracing.startAttempt(job);
         AttemptEvents updates = new AttemptEvents(job, task, store, events, relay, vertx, chunkCoalesce);
-        DspyCallHandle call = new DspyCallHandle(updates::accept, Context.root().with(span));
+        DspyCallHandle call = new DspyCallHandle(updates::accept,
+                tools.handlerFor(task.taskId(), record -> toolCalled(record, updates, span)), Context.root().with(span));
         inFlight.add(job, call);
         return Uni.createFrom().deferred(() -> programs.resolve(job.request()))
-                .chain(program -> dspy.execute(ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec()),
-                        timeout, call).map(result -> new Outcome(program, result)))
+                .chain(program -> dspy.execute(tools.withCallerTools(
+                        ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec())), timeout, call)
+                        .map(result -> new Outcome(program, result)))
                 .onItemOrFailure().transformToUni((outcome, failure) -> updates.drain().chain(() -> failure == null
                         ? succeed(job, task, outcome, span)
                         : fail(job, task, failure, span)))
@@ -108,6 +117,16 @@ public class JobExecutor {
                     inFlight.remove(job);
                     span.end();
                 });
+    }
+
+    private static void toolCalled(ToolCallRecord record, AttemptEvents updates, Span span) {
+        updates.toolCalled(record);
+        span.addEvent("tool_call", Attributes.builder()
+                .put("dspy.tool.name", record.tool())
+                .put("dspy.tool.call_id", record.callId())
+                .put("dspy.tool.outcome", record.ok() ? "ok" : record.errorCode())
+                .put("dspy.tool.duration_ms", record.duration().toMillis())
+                .build());
     }
 
     /** What a successful call produced, and for which program. */
