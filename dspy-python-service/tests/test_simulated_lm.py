@@ -13,8 +13,9 @@ from google.protobuf import json_format
 
 from dspy_service.config import ConfigError, LMSettings, Settings, SimulatedLMSettings
 from dspy_service.errors import ServiceError
+from dspy_service.lm.grammar import ValueSpec
 from dspy_service.lm.provider import ConfiguredLMProvider
-from dspy_service.lm.simulated import SimulatedLM
+from dspy_service.lm.simulated import SimulatedLM, simulated_answer, simulated_value
 from dspy_service.server import start_server
 from dspysuite.dspy.v1 import dspy_service_pb2 as pb
 from dspysuite.dspy.v1 import dspy_service_pb2_grpc as pb_grpc
@@ -97,6 +98,27 @@ async def test_react_and_named_programs_run_on_the_simulated_lm() -> None:
         extracted = await stub.Predict(extract)
     assert isinstance(answered.outputs["answer"], str)
     assert set(extracted.outputs.keys()) == {"name", "age", "city", "languages"}
+
+
+def test_the_simulated_agent_calls_each_offered_tool_once_then_finishes() -> None:
+    spec = ValueSpec("literal", labels=("unit_convert", "date_calc", "finish"))
+    assert [simulated_value("next_tool_name", spec, "d", step) for step in range(4)] == [
+        "unit_convert",
+        "date_calc",
+        "finish",
+        "finish",
+    ]
+    # Other enumerations (classify labels) stay a deterministic pick.
+    labels = ValueSpec("literal", labels=("positive", "negative"))
+    assert simulated_value("label", labels, "d") in {"positive", "negative"}
+
+
+def test_the_trajectory_in_the_prompt_sets_the_agent_step() -> None:
+    spec = (("next_tool_name", ValueSpec("literal", labels=("calculator", "finish"))),)
+    first = simulated_answer(spec, "[[ ## trajectory ## ]]\n")
+    after_one = simulated_answer(spec, "[[ ## observation_0 ## ]]\nerror: ...")
+    assert "\ncalculator" in first
+    assert "\nfinish" in after_one
 
 
 async def test_errors_at_rate_one_are_retryable_lm_unavailable() -> None:

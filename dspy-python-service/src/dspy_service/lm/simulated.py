@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from dspy_service.lm.grammar import COMPLETED_MARKER, FIELD_SEPARATOR, OutputSpe
 from dspy_service.lm.llamacpp import OUTPUT_SPEC_KWARG
 
 _CHARS_PER_TOKEN = 4
+_OBSERVATION = re.compile(r"\bobservation_(\d+)\b")
 
 
 class SimulatedLMUnavailableError(ConnectionError):
@@ -64,12 +66,20 @@ def _scalar(kind: str, seed: int, name: str, digest: str) -> Any:
     return f"simulated {name} {digest[:8]}"
 
 
-def simulated_value(name: str, spec: ValueSpec, digest: str) -> str:
-    """The text of one output value, as the ChatAdapter parses it for the field's type (see ``lm/grammar.py``)."""
+def simulated_value(name: str, spec: ValueSpec, digest: str, step: int = 0) -> str:
+    """The text of one output value, as the ChatAdapter parses it for the field's type (see ``lm/grammar.py``).
+
+    ``step`` is the number of tool calls already in a ReAct trajectory: an agent's ``next_tool_name`` (labels that
+    include "finish") calls each offered tool once, in order, then finishes, so the whole tool path (including tools
+    on the caller's side) runs. Its ``next_tool_args`` are ``{}``: a tool that needs arguments answers with an error,
+    which the simulated agent takes as its observation like any other.
+    """
     seed = int(hashlib.sha256(f"{digest}:{name}".encode()).hexdigest()[:8], 16)
     if spec.kind == "literal":
-        # ReAct's ``next_tool_name`` offers "finish": taking it ends the loop at once instead of calling tools blindly.
-        return "finish" if "finish" in spec.labels else spec.labels[seed % len(spec.labels)]
+        if "finish" in spec.labels:
+            tools = [label for label in spec.labels if label != "finish"]
+            return tools[step] if step < len(tools) else "finish"
+        return spec.labels[seed % len(spec.labels)]
     if spec.kind == "list":
         item = spec.item or "str"
         return json.dumps([_scalar(item, seed + i, f"{name}-{i}", digest) for i in range(2)])
@@ -81,7 +91,9 @@ def simulated_value(name: str, spec: ValueSpec, digest: str) -> str:
 
 def simulated_answer(spec: OutputSpec, prompt_text: str) -> str:
     digest = hashlib.sha256(prompt_text.encode("utf-8")).hexdigest()
-    parts = [f"[[ ## {name} ## ]]\n{simulated_value(name, value, digest)}" for name, value in spec]
+    # ReAct renders its trajectory into the prompt as numbered fields: observation_0, observation_1, ...
+    step = len(set(_OBSERVATION.findall(prompt_text)))
+    parts = [f"[[ ## {name} ## ]]\n{simulated_value(name, value, digest, step)}" for name, value in spec]
     return FIELD_SEPARATOR.join([*parts, COMPLETED_MARKER])
 
 

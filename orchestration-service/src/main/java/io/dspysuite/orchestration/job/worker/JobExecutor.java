@@ -32,6 +32,7 @@ import io.dspysuite.orchestration.tool.service.JavaToolRunner;
 import io.dspysuite.orchestration.tool.service.ToolCallRecord;
 import io.dspysuite.protos.dspy.v1.TaskKind;
 import io.dspysuite.protos.dspy.v1.TaskResult;
+import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -102,17 +103,21 @@ public class JobExecutor {
         LOG.infof("task %s: attempt %d/%d started (queue %s)", task.taskId(), job.attempt(), job.maxAttempts(),
                 job.queue().dbValue());
         Span span = tracing.startAttempt(job);
+        metrics.started(job);
+        Instant started = Instant.now();
         AttemptEvents updates = new AttemptEvents(job, task, store, events, relay, vertx, chunkCoalesce);
         DspyCallHandle call = new DspyCallHandle(updates::accept,
-                tools.handlerFor(task.taskId(), record -> toolCalled(record, updates, span)), Context.root().with(span));
+                tools.handlerFor(task.taskId(), record -> toolCalled(record, updates, span)),
+                // The tenant travels as W3C baggage with the trace context: the DSPy service's logs and spans name it.
+                Context.root().with(span).with(Baggage.builder().put("tenant.id", job.tenantId()).build()));
         inFlight.add(job, call);
         return Uni.createFrom().deferred(() -> programs.resolve(job.request()))
                 .chain(program -> dspy.execute(tools.withCallerTools(
                         ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec())), timeout, call)
                         .map(result -> new Outcome(program, result)))
                 .onItemOrFailure().transformToUni((outcome, failure) -> updates.drain().chain(() -> failure == null
-                        ? succeed(job, task, outcome, span)
-                        : fail(job, task, failure, span)))
+                        ? succeed(job, task, outcome, span, started)
+                        : fail(job, task, failure, span, started)))
                 .onTermination().invoke((ignored, failure, cancelled) -> {
                     inFlight.remove(job);
                     span.end();
@@ -133,13 +138,14 @@ public class JobExecutor {
     private record Outcome(ResolvedProgram program, TaskResult result) {
     }
 
-    private Uni<Void> succeed(ClaimedJob job, TaskRef task, Outcome outcome, Span span) {
+    private Uni<Void> succeed(ClaimedJob job, TaskRef task, Outcome outcome, Span span, Instant started) {
         TaskResult result = outcome.result();
         Uni<Optional<Long>> completed;
         if (job.request().getKind() == TaskKind.TASK_KIND_OPTIMIZE) {
             if (!result.hasOptimization() || result.getOptimization().getProgramStateJson().isBlank()) {
                 return fail(job, task, DspyCallException.of(DspyErrorCodes.INTERNAL,
-                        "the DSPy service answered an optimize task without a compiled program", false), span);
+                        "the DSPy service answered an optimize task without a compiled program", false), span,
+                        started);
             }
             // The new version and the job's completion commit together: a version exists exactly when its task
             // succeeded, and the result event names it.
@@ -158,13 +164,13 @@ public class JobExecutor {
                 .invoke(lastSeq -> {
                     if (held(job, lastSeq, "succeeded")) {
                         LOG.infof("task %s: attempt %d succeeded", task.taskId(), job.attempt());
-                        metrics.finished(job.queue(), "completed");
+                        metrics.ended(job, Duration.between(started, Instant.now()), "completed", "");
                     }
                 })
                 .replaceWithVoid();
     }
 
-    private Uni<Void> fail(ClaimedJob job, TaskRef task, Throwable failure, Span span) {
+    private Uni<Void> fail(ClaimedJob job, TaskRef task, Throwable failure, Span span, Instant started) {
         if (failure instanceof DspyCallCancelledException) {
             // Cancelled by this service: the job was cancelled or lost its lease; whoever did that wrote its state.
             LOG.infof("task %s: attempt %d stopped (job cancelled or lease lost)", task.taskId(), job.attempt());
@@ -181,7 +187,7 @@ public class JobExecutor {
                 if (held(job, lastSeq, "postponed")) {
                     LOG.infof("task %s: DSPy circuit open, attempt %d not counted, postponed by %d ms", task.taskId(),
                             job.attempt(), delay.toMillis());
-                    metrics.finished(job.queue(), "postponed");
+                    metrics.ended(job, Duration.between(started, Instant.now()), "postponed", error.code());
                 }
             }).replaceWithVoid();
         }
@@ -191,7 +197,7 @@ public class JobExecutor {
                 if (held(job, lastSeq, "retryable")) {
                     LOG.infof("task %s: attempt %d/%d failed with %s, retrying in %d ms", task.taskId(),
                             job.attempt(), job.maxAttempts(), error.code(), delay.toMillis());
-                    metrics.finished(job.queue(), "retryable");
+                    metrics.ended(job, Duration.between(started, Instant.now()), "retryable", error.code());
                 }
             }).replaceWithVoid();
         }
@@ -199,7 +205,7 @@ public class JobExecutor {
             if (held(job, lastSeq, "discarded")) {
                 LOG.infof("task %s: attempt %d/%d failed with %s (retryable=%s), discarded", task.taskId(),
                         job.attempt(), job.maxAttempts(), error.code(), error.retryable());
-                metrics.finished(job.queue(), "discarded");
+                metrics.ended(job, Duration.between(started, Instant.now()), "discarded", error.code());
             }
         }).replaceWithVoid();
     }
