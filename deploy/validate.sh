@@ -256,6 +256,11 @@ then
 else
   record FAIL "JSON schemas well-formed" "see the errors above"
 fi
+if summary=$("$PYENV/bin/python" "$ROOT/deploy/scripts/check_metric_names.py"); then
+  record PASS "dashboard and alert metrics exist" "$summary"
+else
+  record FAIL "dashboard and alert metrics exist" "$summary"
+fi
 if "$PYENV/bin/python" -c 'import ast, sys; [ast.parse(open(f).read(), f) for f in sys.argv[1:]]' \
   "$ROOT"/deploy/docker/*.py "$ROOT"/deploy/scripts/*.py; then
   record PASS "python helpers parse" "deploy/docker, deploy/scripts"

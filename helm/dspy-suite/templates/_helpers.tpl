@@ -113,6 +113,7 @@ quarkus.datasource.reactive.url=postgresql://{{ $pg.host }}:{{ $pg.port }}/{{ $p
 quarkus.datasource.jdbc.url=jdbc:postgresql://{{ $pg.host }}:{{ $pg.port }}/{{ $pg.database }}?sslmode={{ $pg.sslMode }}
 {{- if .Values.otel.endpoint }}
 quarkus.otel.exporter.otlp.endpoint={{ .Values.otel.endpoint }}
+quarkus.otel.exporter.otlp.protocol=http/protobuf
 dspy-suite.otel.export=true
 {{- end }}
 {{- end }}
