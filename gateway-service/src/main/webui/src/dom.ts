@@ -7,21 +7,22 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 HTMLElementTagNameMap[K] {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(props)) {
-    if (value === null || value === undefined || value === false) {
+    if (value === null || value === undefined) {
       continue;
     }
     if (typeof value === 'function') {
       element.addEventListener(name.replace(/^on/, ''), value);
+    } else if (name.startsWith('data-') || name.startsWith('aria-') || name === 'role' || name === 'for') {
+      if (value !== false) {
+        element.setAttribute(name, String(value));
+      }
     } else if (name === 'className') {
       element.className = String(value);
-    } else if (name.startsWith('data-') || name.startsWith('aria-') || name === 'role' || name === 'for') {
-      element.setAttribute(name, String(value));
-    } else if (value === true) {
-      element.setAttribute(name, '');
     } else if (name in element) {
+      // Properties (value, disabled, hidden, max, spellcheck...): booleans stay booleans.
       (element as unknown as Record<string, unknown>)[name] = value;
-    } else {
-      element.setAttribute(name, String(value));
+    } else if (value !== false) {
+      element.setAttribute(name, value === true ? '' : String(value));
     }
   }
   append(element, ...children);

@@ -117,8 +117,14 @@ export interface ProgramVersions {
   name: string;
   latest_version?: number;
   promoted_version?: number;
-  versions: { version: number; optimizer?: string; created_at?: string; score_before?: number; score_after?: number;
-    [key: string]: unknown }[];
+  versions: {
+    version: number;
+    promoted?: boolean;
+    implicit?: boolean;
+    created_at?: string | null;
+    /** For a version an optimization created: optimizer, metric, score_before, score_after, demos_count... */
+    metadata?: { optimizer?: string; metric?: string; score_before?: number; score_after?: number } | null;
+  }[];
 }
 
 export interface QueueStats {

@@ -63,7 +63,7 @@ export class ScoreChart {
     this.best.setAttribute('points', line((p) => p.best));
     this.current.setAttribute('points', line((p) => p.current));
     const last = this.points[n - 1];
-    const text = `Scores over ${n} step${n === 1 ? '' : 's'}: best ${fmt(last?.best)}, current ${fmt(last?.current)}`;
+    const text = `Scores over ${n} step${n === 1 ? '' : 's'}: best ${fmt(last?.best)} (solid), current ${fmt(last?.current)} (dashed)`;
     this.svgRoot.setAttribute('aria-label', text);
     this.caption.textContent = text;
     this.element.dataset.points = String(n);

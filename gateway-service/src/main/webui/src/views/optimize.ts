@@ -31,7 +31,7 @@ export class OptimizeView {
   private created: { program: string; version: number } | null = null;
 
   constructor(private readonly context: PanelContext, private readonly onSubmitted: (taskId: string) => void) {
-    this.panel = new TaskPanel(byId('opt-task'), context);
+    this.panel = new TaskPanel(byId('opt-task'), context, { compactResult: true });
     this.panel.onResult = (outputs) => this.showOutcome(outputs);
     this.panel.onStatus = (taskId, status) => {
       if (['succeeded', 'failed', 'cancelled'].includes(status) && sessionStorage.getItem(OPT_TASK_KEY) === taskId) {
@@ -189,12 +189,16 @@ export class OptimizeView {
       const versions = await this.context.api.get<ProgramVersions>(
         `/api/v1/programs/${encodeURIComponent(program)}/versions`);
       body.replaceChildren(...versions.versions.map((v) => {
-        const state = [v.version === versions.promoted_version ? 'promoted' : '',
-          v.version === versions.latest_version ? 'latest' : ''].filter(Boolean).join(', ');
-        const score = typeof v.score_after === 'number' ? v.score_after.toFixed(1) : '—';
-        return h('tr', { 'data-version': v.version, 'data-promoted': v.version === versions.promoted_version },
-          h('td', {}, `v${v.version}`, v.created_at ? h('small', { className: 'muted' }, ` ${time(v.created_at)}`) : null),
-          h('td', {}, v.optimizer ?? 'as defined'), h('td', {}, score), h('td', {}, state));
+        const promoted = v.promoted ?? v.version === versions.promoted_version;
+        const state = [promoted ? 'promoted' : '', v.version === versions.latest_version ? 'latest' : '']
+          .filter(Boolean).join(', ');
+        const meta = v.metadata ?? {};
+        const score = typeof meta.score_after === 'number'
+          ? `${typeof meta.score_before === 'number' ? `${meta.score_before.toFixed(1)} → ` : ''}${meta.score_after.toFixed(1)}`
+          : '—';
+        return h('tr', { 'data-version': v.version, 'data-promoted': promoted },
+          h('td', {}, `v${v.version}`, v.created_at ? h('small', { className: 'muted' }, time(v.created_at)) : null),
+          h('td', {}, meta.optimizer || (v.version === 1 ? 'as defined' : '—')), h('td', {}, score), h('td', {}, state));
       }));
     } catch (e) {
       body.replaceChildren(h('tr', {}, h('td', { colSpan: 4 }, errorMessage(e))));

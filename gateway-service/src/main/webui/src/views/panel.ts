@@ -40,7 +40,12 @@ export class TaskPanel implements TaskHandler {
   /** Called on every status change (history and storage keep track of open tasks). */
   onStatus: (taskId: string, status: string) => void = () => {};
 
-  constructor(private readonly root: HTMLElement, private readonly context: PanelContext) {
+  /**
+   * @param options.compactResult show the result as a key/value table (optimizations and evaluations: numbers and
+   *   names rather than generated text)
+   */
+  constructor(private readonly root: HTMLElement, private readonly context: PanelContext,
+    private readonly options: { compactResult?: boolean } = {}) {
     this.cancelButton.addEventListener('click', () => this.cancel());
     root.replaceChildren(
       h('div', { className: 'head' },
@@ -152,7 +157,14 @@ export class TaskPanel implements TaskHandler {
 
   private onResultEvent(data: Record<string, unknown>): void {
     const outputs = (data.outputs ?? {}) as Record<string, unknown>;
-    for (const [field, value] of Object.entries(outputs)) {
+    if (this.options.compactResult) {
+      this.outputBox.replaceChildren(h('table', { className: 'grid result-table' },
+        h('caption', { className: 'sr-only' }, 'Result'),
+        h('tbody', {}, ...Object.entries(outputs).map(([field, value]) => h('tr', { 'data-field': field },
+          h('th', { scope: 'row' }, field),
+          h('td', { className: 'wrap' }, typeof value === 'string' ? value : JSON.stringify(value)))))));
+    }
+    for (const [field, value] of Object.entries(this.options.compactResult ? {} : outputs)) {
       const element = this.output(field);
       element.textContent = formatValue(value);
       element.dataset.complete = 'true';
@@ -194,8 +206,12 @@ export class TaskPanel implements TaskHandler {
     this.eventCount.textContent = String(this.eventList.childElementCount);
   }
 
-  /** Trace id, timings and usage from the task view (the event frames do not carry the trace id). */
-  private async refreshDetails(): Promise<void> {
+  /**
+   * Trace id, timings and usage from the task view (the event frames do not carry the trace id). The view is written
+   * from the same events a moment after they are pushed live, so after the final status it is read again (a few
+   * times, backing off) until it shows the task finished too.
+   */
+  private async refreshDetails(attempt = 0): Promise<void> {
     const taskId = this.taskId;
     if (!taskId) {
       return;
@@ -206,6 +222,9 @@ export class TaskPanel implements TaskHandler {
         return;
       }
       this.showMeta(task.usage ?? undefined, task.result?.model ?? null, task);
+      if (FINAL_STATUSES.includes(this.status) && !task.finished_at && attempt < 6) {
+        window.setTimeout(() => void this.refreshDetails(attempt + 1), 250 * 2 ** attempt);
+      }
     } catch (e) {
       if (this.taskId === taskId) {
         this.meta.replaceChildren(h('dt', {}, 'Details'), h('dd', {}, errorMessage(e)));
@@ -248,8 +267,11 @@ export class TaskPanel implements TaskHandler {
     const labels: Record<string, string> = { tokens: 'Tokens', 'lm-calls': 'LM calls', model: 'Model', latency: 'Latency',
       trace: 'Trace' };
     const children: Node[] = [];
-    for (const [key, value] of merged) {
-      children.push(h('dt', {}, labels[key] ?? key), h('dd', { 'data-meta': key }, value));
+    for (const key of Object.keys(labels)) {
+      const value = merged.get(key);
+      if (value !== undefined) {
+        children.push(h('dt', {}, labels[key] ?? key), h('dd', { 'data-meta': key }, value));
+      }
     }
     this.meta.replaceChildren(...children);
   }
