@@ -173,7 +173,7 @@ export class TaskFeed {
     const taskId = frame.task_id;
     if (frame.code === 'EVENTS_UNAVAILABLE' || frame.code === 'TOO_MANY_SUBSCRIPTIONS') {
       // Transient: the server could not keep up or read its log; resume where we are.
-      window.setTimeout(() => {
+      setTimeout(() => {
         if (this.subscriptions.get(taskId) === subscription && !subscription.done) {
           this.subscribe(taskId, subscription);
         }
