@@ -242,7 +242,7 @@ describe('gateway browser app in headless Chromium', () => {
     await page.context().close();
   });
 
-  test('an optimization moves its progress bar, creates a version and promotes it', { timeout: TASK_TIMEOUT_MS * 2 }, async () => {
+  test('an optimization moves its progress bar, creates a version, promotes it, and the new program runs', { timeout: TASK_TIMEOUT_MS * 2 }, async () => {
     const { page, errors } = await openPage();
     await connect(page);
     await page.click('nav#views button[data-view="optimize"]');
@@ -285,6 +285,20 @@ describe('gateway browser app in headless Chromium', () => {
     const versions = await (await fetch(`${BASE_URL}/api/v1/programs/${program}/versions`,
       { headers: { Authorization: `Bearer ${API_KEY}` } })).json();
     assert.equal(versions.promoted_version, 2, JSON.stringify(versions));
+
+    // The new program is in the run view's picker, its form generated from its signature, and it runs (promoted v2).
+    await page.click('nav#views button[data-view="run"]');
+    await page.check('input[name="program-source"][value="named"]');
+    await page.waitForSelector(`#program option[value="${program}"]`, { state: 'attached', timeout: 15_000 });
+    await page.selectOption('#program', program);
+    await page.waitForFunction(() => /promoted \(v2\)/.test(document.querySelector('#program-version option')?.textContent),
+      null, { timeout: 15_000 });
+    assert.equal(await page.inputValue('#input-question'), 'What is the capital of France?');
+    await page.click('#submit');
+    await page.waitForFunction(() => /^[0-9a-f-]{36}$/.test(document.querySelector('#run-task .task-id')?.textContent),
+      null, { timeout: 30_000 });
+    const named = await waitFinal(page, '#run-task');
+    assert.equal(named.status, 'succeeded', `the optimized program ran: ${named.error}`);
     assert.deepEqual(errors, []);
     await page.context().close();
   });

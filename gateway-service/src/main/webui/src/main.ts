@@ -3,7 +3,8 @@ import { Api, ApiError, loadUiConfig } from './api';
 import { byId, errorMessage } from './dom';
 import { TaskFeed } from './feed';
 import { TaskSocket, type ConnectionState } from './socket';
-import type { Catalog } from './types';
+import { traceLink } from './trace';
+import type { Catalog, ProgramEntry } from './types';
 import { AdminView } from './views/admin';
 import { HistoryView } from './views/history';
 import { OptimizeView } from './views/optimize';
@@ -44,14 +45,7 @@ const feed = new TaskFeed(socket);
 const context: PanelContext = {
   api,
   feed,
-  traceUrl(traceId: string): string | null {
-    if (!traceTemplate) {
-      return null;
-    }
-    const url = traceTemplate.replaceAll('{trace_id}', encodeURIComponent(traceId));
-    // Only web links: a template is configuration, but a javascript: URL must never become clickable.
-    return /^https?:\/\//i.test(url) ? url : null;
-  },
+  traceUrl: (traceId: string) => traceLink(traceTemplate, traceId),
 };
 
 const history = new HistoryView(api, feed, (taskId) => {
@@ -63,6 +57,7 @@ const optimize = new OptimizeView(context, (taskId) => history.track(taskId));
 const admin = new AdminView(api);
 
 feed.onOtherError = (frame) => run.showError(`${frame.code}: ${frame.message}`);
+optimize.onProgramsChanged = () => void loadPrograms();
 
 function showView(name: string): void {
   document.querySelectorAll<HTMLElement>('main > .view').forEach((view) => {
@@ -128,6 +123,18 @@ async function loadCatalog(): Promise<void> {
     optimize.setCatalog(catalog);
   } catch (e) {
     keyMessage.textContent = `The catalog is not available: ${errorMessage(e)}`;
+  }
+  await loadPrograms();
+}
+
+async function loadPrograms(): Promise<void> {
+  try {
+    const page = await api.get<{ programs?: ProgramEntry[] }>('/api/v1/programs');
+    if (page.programs?.length) {
+      run.setPrograms(page.programs);
+    }
+  } catch {
+    // The catalog's programs stay listed; the tenant's own appear once the registry answers.
   }
 }
 

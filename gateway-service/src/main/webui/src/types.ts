@@ -113,6 +113,20 @@ export interface Catalog {
   limits?: { max_trainset?: number; max_devset?: number };
 }
 
+/** One of GET /api/v1/programs: registered in the DSPy service, or created by the tenant's optimizations. */
+export interface ProgramEntry {
+  name: string;
+  source?: 'registered' | 'tenant' | string;
+  description?: string;
+  module?: string;
+  inputs?: FieldSpec[];
+  program?: {
+    ad_hoc?: { signature?: string; module?: string; structured_signature?: { inputs?: FieldSpec[] } | null } | null;
+  } | null;
+  latest_version?: number;
+  promoted_version?: number;
+}
+
 export interface ProgramVersions {
   name: string;
   latest_version?: number;

@@ -30,6 +30,9 @@ export class OptimizeView {
   private readonly promoteMessage = byId('promote-message');
   private created: { program: string; version: number } | null = null;
 
+  /** A version was created or promoted: the run view's program list changes. */
+  onProgramsChanged: () => void = () => {};
+
   constructor(private readonly context: PanelContext, private readonly onSubmitted: (taskId: string) => void) {
     this.panel = new TaskPanel(byId('opt-task'), context, { compactResult: true });
     this.panel.onResult = (outputs) => this.showOutcome(outputs);
@@ -162,6 +165,7 @@ export class OptimizeView {
     this.promoteMessage.textContent = '';
     this.outcome.hidden = false;
     void this.loadVersions(program);
+    this.onProgramsChanged();
   }
 
   private async promote(): Promise<void> {
@@ -174,6 +178,7 @@ export class OptimizeView {
       await this.context.api.post(`/api/v1/programs/${encodeURIComponent(program)}/versions/${version}/promote`);
       this.promoteMessage.textContent = `Version ${version} of ${program} is now the promoted one.`;
       await this.loadVersions(program);
+      this.onProgramsChanged();
     } catch (e) {
       this.promoteButton.disabled = false;
       this.promoteMessage.textContent = errorMessage(e);

@@ -1,7 +1,7 @@
 // The run view: a named program from the catalog (its input fields become the form) or an ad-hoc signature with a
 // module; Run submits over the WebSocket and the task panel follows it live.
 import { byId, errorMessage, h } from '../dom';
-import type { Catalog, FieldSpec } from '../types';
+import type { Catalog, FieldSpec, ProgramEntry } from '../types';
 import { readInputs, renderInputs, signatureInputs } from './fields';
 import type { PanelContext } from './panel';
 import { TaskPanel } from './panel';
@@ -11,6 +11,7 @@ const RUN_TASK_KEY = 'dspy-suite.run-task';
 export class RunView {
   readonly panel: TaskPanel;
   private catalog: Catalog | null = null;
+  private programs: ProgramEntry[] = [];
   private readonly form = byId('task-form', HTMLFormElement);
   private readonly signature = byId('signature', HTMLInputElement);
   private readonly module = byId('module', HTMLSelectElement);
@@ -36,7 +37,10 @@ export class RunView {
       radio.addEventListener('change', () => this.sourceChanged());
     });
     this.signature.addEventListener('input', () => this.renderFields());
-    this.program.addEventListener('change', () => this.renderFields());
+    this.program.addEventListener('change', () => {
+      this.renderVersions();
+      this.renderFields();
+    });
     this.renderFields();
   }
 
@@ -55,11 +59,57 @@ export class RunView {
   setCatalog(catalog: Catalog): void {
     this.catalog = catalog;
     fillSelect(this.module, catalog.modules.map((m) => m.name), this.module.value || 'predict');
-    fillSelect(this.program, catalog.programs.map((p) => p.name), this.program.value);
     const models = catalog.models.map((m) => m.name);
     this.model.replaceChildren(h('option', { value: '' }, 'default'),
       ...models.map((name) => h('option', { value: name }, name)));
+    if (this.programs.length === 0) {
+      this.programs = catalog.programs.map((p) => ({ ...p, source: 'registered' }));
+    }
+    this.renderPrograms();
+  }
+
+  /** The tenant's programs (registered ones and those its optimizations created), with their versions. */
+  setPrograms(programs: ProgramEntry[]): void {
+    this.programs = programs;
+    this.renderPrograms();
+  }
+
+  private renderPrograms(): void {
+    const selected = this.program.value;
+    this.program.replaceChildren(...this.programs.map((p) => h('option', { value: p.name },
+      p.source === 'tenant' ? `${p.name} (yours)` : p.name)));
+    const names = this.programs.map((p) => p.name);
+    this.program.value = names.includes(selected) ? selected : names[0] ?? '';
+    this.renderVersions();
     this.renderFields();
+  }
+
+  private renderVersions(): void {
+    const entry = this.programs.find((p) => p.name === this.program.value);
+    const selected = this.version.value;
+    const numbers = Array.from({ length: entry?.latest_version ?? 1 }, (_, i) => String(i + 1));
+    this.version.replaceChildren(
+      h('option', { value: '' }, `promoted${entry?.promoted_version ? ` (v${entry.promoted_version})` : ''}`),
+      h('option', { value: 'latest' }, 'latest'),
+      ...numbers.map((n) => h('option', { value: n }, `v${n}`)));
+    this.version.value = ['', 'latest', ...numbers].includes(selected) ? selected : '';
+  }
+
+  /** Input fields of a program: from the catalog for registered ones, from the stored signature for the tenant's. */
+  private programInputs(name: string): FieldSpec[] {
+    const entry = this.programs.find((p) => p.name === name);
+    const registered = this.catalog?.programs.find((p) => p.name === name);
+    if (registered?.inputs?.length) {
+      return registered.inputs;
+    }
+    if (entry?.inputs?.length) {
+      return entry.inputs;
+    }
+    const adHoc = entry?.program?.ad_hoc;
+    if (adHoc?.structured_signature?.inputs?.length) {
+      return adHoc.structured_signature.inputs;
+    }
+    return adHoc?.signature ? signatureInputs(adHoc.signature) : [];
   }
 
   private named(): boolean {
@@ -75,9 +125,10 @@ export class RunView {
   private renderFields(): void {
     let fields: FieldSpec[];
     if (this.named()) {
-      const program = this.catalog?.programs.find((p) => p.name === this.program.value);
-      fields = program?.inputs ?? [];
-      byId('program-description').textContent = program?.description ?? '';
+      const entry = this.programs.find((p) => p.name === this.program.value);
+      fields = this.programInputs(this.program.value);
+      const signature = entry?.program?.ad_hoc?.signature;
+      byId('program-description').textContent = entry?.description || (signature ? `${signature} (${entry?.module ?? ''})` : '');
     } else {
       fields = signatureInputs(this.signature.value);
     }
