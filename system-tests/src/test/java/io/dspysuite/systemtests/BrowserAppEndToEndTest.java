@@ -13,15 +13,18 @@ import io.dspysuite.localstack.suite.Suite;
 
 /**
  * The browser app in headless Chromium (Debian's chromium driven by playwright-core) against the real suite: the
- * scenarios live in {@code system-tests/browser/spa.test.mjs} (node's test runner); this test runs them against the
- * suite the other end-to-end tests share and fails with their output when any of them fails.
+ * scenarios live in {@code system-tests/browser/spa.test.mjs} (node's test runner): a predict streaming its answer, a
+ * reload and a dropped connection resuming a running task without gaps, an optimization with its progress bar and
+ * promotion, the keyboard-only flow on a phone-sized screen, the admin jobs view. This test runs them against the
+ * suite the other end-to-end tests share and fails with their output when any of them fails. Screenshots are kept in
+ * {@code system-tests/target/browser-artifacts}.
  */
 class BrowserAppEndToEndTest {
 
-    private static final long TIMEOUT_MINUTES = 5;
+    private static final long TIMEOUT_MINUTES = 15;
 
     @Test
-    void browserAppSubmitsATaskAndShowsItsLiveStatusAndResult() throws IOException, InterruptedException {
+    void browserAppScenariosPassInHeadlessChromium() throws IOException, InterruptedException {
         Suite suite = RunningSuite.get();
         Path browserTests = suite.config().repoRoot().resolve("system-tests/browser");
         assertThat(browserTests.resolve("node_modules/playwright-core"))
@@ -34,6 +37,8 @@ class BrowserAppEndToEndTest {
                 .redirectOutput(output.toFile());
         node.environment().put("DSPY_SUITE_URL", suite.config().gatewayUrl());
         node.environment().put("DSPY_SUITE_API_KEY", suite.config().apiKey());
+        node.environment().put("DSPY_SUITE_SCREENSHOTS",
+                Path.of("target", "browser-artifacts").toAbsolutePath().toString());
         Process process = node.start();
         boolean finished = process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES);
         if (!finished) {
