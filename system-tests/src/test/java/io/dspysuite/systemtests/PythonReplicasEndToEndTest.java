@@ -58,21 +58,28 @@ class PythonReplicasEndToEndTest {
     void predictionsAreServedByBothReplicas() {
         assertThat(suite.config().dspyPorts()).hasSize(2);
         List<String> ids = new ArrayList<>();
-        for (String country : List.of("Japan", "Chile", "Kenya", "Canada", "Egypt", "Peru")) {
-            SuiteClient.Response accepted = client.post("/api/v1/tasks", QUESTION.formatted(country));
-            assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
-            ids.add(accepted.body().path("id").asText());
-        }
-        for (String id : ids) {
-            assertThat(client.awaitFinished(id, TASK_TIMEOUT).path("status").asText()).isEqualTo("succeeded");
-        }
+        // Batches until each replica's log names a task it ran (round-robin over the two, no affinity). Bounded: a
+        // replica that was restarted by another test is back in the rotation once the channel has reconnected.
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            List<String> batch = new ArrayList<>();
+            for (String country : List.of("Japan", "Chile", "Kenya", "Canada")) {
+                SuiteClient.Response accepted = client.post("/api/v1/tasks", QUESTION.formatted(country));
+                assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+                batch.add(accepted.body().path("id").asText());
+            }
+            for (String id : batch) {
+                assertThat(client.awaitFinished(id, TASK_TIMEOUT).path("status").asText()).isEqualTo("succeeded");
+            }
+            ids.addAll(batch);
+            return tasksRunBy(0, ids) > 0 && tasksRunBy(1, ids) > 0;
+        });
+        System.out.printf("[e2e] %d predictions: %d run by replica 1, %d by replica 2%n", ids.size(),
+                tasksRunBy(0, ids), tasksRunBy(1, ids));
+    }
 
-        // Each replica's log names the tasks it ran: both ran some (round-robin over the two, no affinity).
-        for (int replica = 0; replica < 2; replica++) {
-            String log = read(suite.services().get(Suite.pythonName(replica)).logFile());
-            assertThat(ids.stream().filter(log::contains).count()).as("tasks run by replica %d", replica + 1)
-                    .isPositive();
-        }
+    private static long tasksRunBy(int replica, List<String> ids) {
+        String log = read(suite.services().get(Suite.pythonName(replica)).logFile());
+        return ids.stream().filter(log::contains).count();
     }
 
     @Test
