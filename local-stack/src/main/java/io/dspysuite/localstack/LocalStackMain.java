@@ -39,7 +39,7 @@ public final class LocalStackMain {
                 Path.of(env("DSPY_SUITE_ROOT", ".")).toAbsolutePath().normalize(),
                 Path.of(required("DSPY_SUITE_PYTHON")),
                 home.resolve("data"), home.resolve("logs"),
-                intEnv("DSPY_SUITE_GATEWAY_PORT", 8080), List.of(intEnv("DSPY_SUITE_ORCHESTRATION_PORT", 8081)),
+                List.of(intEnv("DSPY_SUITE_GATEWAY_PORT", 8080)), List.of(intEnv("DSPY_SUITE_ORCHESTRATION_PORT", 8081)),
                 dspyPorts(intEnv("DSPY_SUITE_DSPY_PORT", 50051), intEnv("DSPY_SUITE_PYTHON_REPLICAS", 1)),
                 intEnv("DSPY_SUITE_KAFKA_PORT", 9092),
                 intEnv("DSPY_SUITE_POSTGRES_PORT", 5432),

@@ -92,6 +92,59 @@ class DspyWorkflowsEndToEndTest {
         assertThat(answered.path("result").path("outputs").path("answer").asText()).isNotBlank();
     }
 
+    @Test
+    void catalogListsJavaToolsBesideThePythonBuiltIns() {
+        JsonNode tools = client.get("/api/v1/catalog").body().path("tools");
+        List<String> java = new ArrayList<>();
+        List<String> python = new ArrayList<>();
+        tools.forEach(tool -> (tool.path("side").asText().equals("java") ? java : python)
+                .add(tool.path("name").asText()));
+        assertThat(java).contains("unit_convert", "date_calc", "current_time");
+        assertThat(python).contains("calculator");
+    }
+
+    @Test
+    void reactAgentCallsAJavaToolOverTheBidirectionalChannel() {
+        // The simulated LM's agent calls each offered tool once, then finishes (SmolLM2-135M never calls a tool).
+        SuiteClient.Response accepted = client.post("/api/v1/tasks", """
+                {"kind":"predict","program":{"signature":"question -> answer","module":"react",
+                 "module_options":{"tools":["current_time"],"max_iters":3}},
+                 "inputs":{"question":"What day of the week is it today?"},"options":{"model":"simulated"}}""");
+        assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+        String id = accepted.body().path("id").asText();
+
+        JsonNode task = awaitFinished(id);
+        assertThat(task.path("status").asText()).as("task %s", task).isEqualTo("succeeded");
+        List<String> toolCalls = client.readEventStream(id, Duration.ofSeconds(30)).stream()
+                .filter(e -> e.event().equals("progress"))
+                .filter(e -> e.data().path("data").path("phase").asText().equals("tool"))
+                .map(e -> e.data().path("data").path("message").asText()).toList();
+        assertThat(toolCalls).as("the Java tool answered the agent's call").singleElement().asString()
+                .matches("current_time answered in \\d+ ms");
+    }
+
+    @Test
+    void reactWithTheLocalModelDeclaresItsJavaToolsAndSucceeds() {
+        // Without the declaration over ExecuteInteractive the DSPy service would refuse the unknown tool name.
+        SuiteClient.Response accepted = client.post("/api/v1/tasks", """
+                {"kind":"predict","program":{"signature":"question -> answer","module":"react",
+                 "module_options":{"tools":["unit_convert"],"max_iters":2}},
+                 "inputs":{"question":"How many miles are 42 km?"}}""");
+        assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+        JsonNode task = awaitFinished(accepted.body().path("id").asText());
+        assertThat(task.path("status").asText()).as("task %s", task).isEqualTo("succeeded");
+        assertThat(task.path("result").path("outputs").path("answer").asText()).isNotBlank();
+
+        SuiteClient.Response unknown = client.post("/api/v1/tasks", """
+                {"kind":"predict","program":{"signature":"question -> answer","module":"react",
+                 "module_options":{"tools":["no_such_tool"],"max_iters":2}},
+                 "inputs":{"question":"How many miles are 42 km?"}}""");
+        JsonNode failed = awaitFinished(unknown.body().path("id").asText());
+        assertThat(failed.path("status").asText()).isEqualTo("failed");
+        assertThat(failed.path("error").path("code").asText()).isEqualTo("INVALID_PROGRAM");
+        assertThat(failed.path("error").path("retryable").asBoolean()).isFalse();
+    }
+
     private static List<String> names(JsonNode entries) {
         List<String> names = new ArrayList<>();
         entries.forEach(entry -> names.add(entry.path("name").asText()));

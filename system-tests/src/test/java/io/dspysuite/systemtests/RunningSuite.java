@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import io.dspysuite.localstack.infra.FreePorts;
@@ -55,6 +57,16 @@ final class RunningSuite {
         }
     }
 
+    /**
+     * OTLP export to the test receiver, and the simulated LM offered beside the local model (the default): the ReAct
+     * test needs an agent that actually calls tools, which SmolLM2-135M never does.
+     */
+    private static Map<String, String> serviceEnv() {
+        Map<String, String> env = new HashMap<>(TelemetryEnv.forEndpoint(telemetry.endpoint()));
+        env.put("DSPY_SERVICE_SIMULATED_LM", "true");
+        return env;
+    }
+
     private static SuiteConfig config() {
         String python = System.getenv("DSPY_SUITE_PYTHON");
         if (python == null || python.isBlank()) {
@@ -66,8 +78,8 @@ final class RunningSuite {
                     Path.of(System.getProperty("dspy-suite.root", "..")).toAbsolutePath().normalize(),
                     Path.of(python), dataDir,
                     Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).toAbsolutePath(),
-                    FreePorts.next(), List.of(FreePorts.next()), List.of(FreePorts.next(), FreePorts.next()),
-                    FreePorts.next(), FreePorts.next(), TelemetryEnv.forEndpoint(telemetry.endpoint()),
+                    List.of(FreePorts.next()), List.of(FreePorts.next()), List.of(FreePorts.next(), FreePorts.next()),
+                    FreePorts.next(), FreePorts.next(), serviceEnv(),
                     "dsk_e2e_" + UUID.randomUUID().toString().replace("-", ""));
         } catch (IOException e) {
             throw new UncheckedIOException(e);

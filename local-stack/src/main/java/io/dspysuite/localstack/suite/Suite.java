@@ -93,10 +93,16 @@ public final class Suite implements AutoCloseable {
                     JAVA_START_TIMEOUT, orchestrations.get(replica));
         }
 
-        SupervisedProcess gateway = startService("gateway-service", javaCommand(config.gatewayJar(), List.of()), gatewayEnv(),
-                config.repoRoot());
-        HealthProbe.await("gateway-service", HealthProbe.http200(config.gatewayUrl() + "/q/health/ready"),
-                JAVA_START_TIMEOUT, gateway);
+        List<SupervisedProcess> gateways = new ArrayList<>();
+        for (int replica = 0; replica < config.gatewayPorts().size(); replica++) {
+            gateways.add(startService(replicaName("gateway-service", replica), javaCommand(config.gatewayJar(), List.of()),
+                    gatewayEnv(config.gatewayPorts().get(replica)), config.repoRoot()));
+        }
+        for (int replica = 0; replica < gateways.size(); replica++) {
+            HealthProbe.await(replicaName("gateway-service", replica),
+                    HealthProbe.http200(config.gatewayUrl(replica) + "/q/health/ready"), JAVA_START_TIMEOUT,
+                    gateways.get(replica));
+        }
     }
 
     private SupervisedProcess startService(String name, List<String> command, Map<String, String> env, Path dir) {
@@ -129,6 +135,8 @@ public final class Suite implements AutoCloseable {
         // Shared by the replicas, as a volume would be on a cluster: a retried optimization replays on any replica.
         env.put("DSPY_SERVICE_CACHE_DIR", config.dataDir().resolve("optimization-calls").toString());
         env.put("PYTHONUNBUFFERED", "1");
+        // The shared venv holds the dependencies only; the service's code is this checkout's.
+        env.put("PYTHONPATH", config.pythonProject().resolve("src").toString());
         env.putAll(config.serviceEnv());
         return env;
     }
@@ -141,8 +149,8 @@ public final class Suite implements AutoCloseable {
         return env;
     }
 
-    private Map<String, String> gatewayEnv() {
-        Map<String, String> env = commonJavaEnv(config.gatewayPort());
+    private Map<String, String> gatewayEnv(int port) {
+        Map<String, String> env = commonJavaEnv(port);
         env.put("DSPY_SUITE_API_KEY", config.apiKey());
         env.put("DSPY_SUITE_INTERNAL_TOKEN", internalToken);
         env.put("QUARKUS_REST_CLIENT_ORCHESTRATION_URL", "http://localhost:" + config.orchestrationPort());

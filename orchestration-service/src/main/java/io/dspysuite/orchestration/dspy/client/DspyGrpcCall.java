@@ -100,12 +100,11 @@ public class DspyGrpcCall {
                 }
             };
             // The task's trace context is current while the call starts, so the gRPC client propagates it.
-            // Wait-for-ready: while the channel is (re)connecting, e.g. during a restart of the DSPy service, the
-            // call waits for it within its deadline instead of failing at once.
+            // No wait-for-ready: while a replica is merely connecting the call waits anyway, but when no replica is
+            // reachable (the channel is in TRANSIENT_FAILURE) the call fails at once with UNAVAILABLE. The breaker
+            // then sees the outage and jobs are postponed durably, instead of every slot hanging until its deadline.
             try (Scope ignored = handle.traceContext().makeCurrent()) {
-                stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                        .withWaitForReady()
-                        .execute(request, observer);
+                stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(request, observer);
             }
         });
     }
@@ -124,7 +123,6 @@ public class DspyGrpcCall {
             toService.onNext(ExecuteClientMessage.newBuilder().setStart(request).build());
             handle.onCancel(() -> toService.onError(new CancellationException("cancelled by the orchestration service")));
             Multi<ExecuteUpdate> updates = mutinyStub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                    .withWaitForReady()
                     .executeInteractive(outbound);
             // The call starts on subscription: the task's trace context is current then (see streamed()).
             try (Scope ignored = handle.traceContext().makeCurrent()) {

@@ -1,0 +1,276 @@
+package io.dspysuite.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.dspysuite.localstack.infra.FreePorts;
+import io.dspysuite.localstack.infra.TempDirs;
+import io.dspysuite.localstack.process.HealthProbe;
+import io.dspysuite.localstack.process.SupervisedProcess;
+import io.dspysuite.localstack.suite.Suite;
+import io.dspysuite.localstack.suite.SuiteConfig;
+
+/**
+ * The job engine under faults injected into real processes: two orchestration replicas share the work of a load of
+ * predictions (the simulated LM of the DSPy service, with latency and transient errors) while one replica is killed
+ * with SIGKILL, the Python service is stopped for a while and the Kafka broker is restarted. Every accepted task must
+ * end exactly once, succeeded, as the gateway's event streams show; no attempt of a job may run twice.
+ * <p>
+ * Its own suite (faults would disturb the other end-to-end tests). {@code -Dfaults.tasks=N} sets the tasks per fault
+ * (default 40; the closing-note figures come from a larger run).
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FaultToleranceEndToEndTest {
+
+    private static final int TASKS_PER_FAULT = Integer.getInteger("faults.tasks", 40);
+    private static final Duration FINISH_TIMEOUT = Duration.ofMinutes(5);
+    private static final String ORCHESTRATION = "orchestration-service";
+    private static final Pattern ATTEMPT_STARTED = Pattern.compile("task (\\S+): attempt (\\d+)/\\d+ started");
+
+    private static Suite suite;
+    private static SuiteClient client;
+    private static Path dataDir;
+    private static final List<String> allAccepted = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeAll
+    static void startSuite() throws IOException {
+        String python = System.getenv("DSPY_SUITE_PYTHON");
+        assertThat(python).as("DSPY_SUITE_PYTHON (run with ./suite test)").isNotBlank();
+        dataDir = Files.createTempDirectory("dspy-suite-faults");
+        SuiteConfig config = new SuiteConfig(
+                Path.of(System.getProperty("dspy-suite.root", "..")).toAbsolutePath().normalize(), Path.of(python),
+                dataDir, Path.of(System.getProperty("dspy-suite.log-dir", "target/e2e-logs")).resolve("faults")
+                        .toAbsolutePath(),
+                List.of(FreePorts.next(), FreePorts.next()), List.of(FreePorts.next(), FreePorts.next()),
+                List.of(FreePorts.next()),
+                FreePorts.next(), FreePorts.next(),
+                // A clearly named simulation: the faults, not the model, are under test here.
+                Map.of("DSPY_SERVICE_SIMULATED_LM", "true", "DSPY_SERVICE_SIMULATED_LM_LATENCY_MS", "150",
+                        "DSPY_SERVICE_SIMULATED_LM_JITTER_MS", "100", "DSPY_SERVICE_SIMULATED_LM_ERROR_RATE", "0.05",
+                        // The load comes from one tenant, far above a partner's default submission rate.
+                        "DSPY_SUITE_RATE_LIMIT_SUBMITS_PER_MINUTE", "100000", "DSPY_SUITE_RATE_LIMIT_BURST", "10000"),
+                "dsk_faults_" + UUID.randomUUID().toString().replace("-", ""));
+        suite = Suite.start(config, line -> System.out.println("[faults] " + line));
+        // Also when the test JVM is stopped from outside (a killed build): no orphaned service processes.
+        Runtime.getRuntime().addShutdownHook(new Thread(FaultToleranceEndToEndTest::stopSuite, "faults-suite-stop"));
+        client = new SuiteClient(config.gatewayUrl(), config.apiKey());
+    }
+
+    @AfterAll
+    static synchronized void stopSuite() {
+        if (suite != null) {
+            suite.close();
+            suite = null;
+            TempDirs.deleteQuietly(dataDir);
+        }
+    }
+
+    @Test
+    @Order(0)
+    void aWebSocketClientOfOneGatewayGetsTheLiveEventsOfATaskSubmittedThroughTheOther() {
+        SuiteClient other = new SuiteClient(suite.config().gatewayUrl(1), suite.config().apiKey());
+        SuiteClient.Frames ws = other.openWebSocket();
+        // The local model's chain of thought runs for seconds: the subscription is in place while it runs.
+        SuiteClient.Response accepted = client.post("/api/v1/tasks", """
+                {"kind":"predict","program":{"signature":"question -> answer","module":"chain_of_thought"},
+                 "inputs":{"question":"Why do leaves change colour in autumn?"}}""");
+        assertThat(accepted.status()).isEqualTo(202);
+        String id = accepted.body().path("id").asText();
+        ws.send("""
+                {"type":"subscribe","task_id":"%s","after_seq":0}""".formatted(id));
+        String statusAtSubscribe = other.get("/api/v1/tasks/" + id).body().path("status").asText();
+
+        List<JsonNode> events = ws.eventsUntilFinal(id, FINISH_TIMEOUT);
+        ws.close();
+
+        assertThat(SuiteClient.isFinal(statusAtSubscribe)).as("the task was still running when subscribed").isFalse();
+        assertThat(events.stream().map(e -> e.path("seq").asLong()).toList()).as("gap-free, in order, from 1")
+                .isEqualTo(java.util.stream.LongStream.rangeClosed(1, events.size()).boxed().toList());
+        assertThat(events.get(events.size() - 1).path("data").path("status").asText()).isEqualTo("succeeded");
+        assertThat(events).as("chunks pushed live by the other replica")
+                .anyMatch(e -> e.path("event").asText().equals("chunk"));
+    }
+
+    @Test
+    @Order(1)
+    void killMinus9OfAnOrchestrationReplicaWhileJobsRunLosesNothing() {
+        List<String> ids = submit(TASKS_PER_FAULT);
+        await().atMost(Duration.ofMinutes(1)).until(() -> !running(ids).isEmpty());
+        Map<String, Integer> runningAtKill = running(ids);
+        SupervisedProcess victim = suite.services().get(ORCHESTRATION);
+        int restarts = victim.restarts();
+
+        Instant killedAt = Instant.now();
+        victim.process().destroyForcibly();
+
+        // Resumed: every task that was running at the kill has started a new attempt elsewhere or finished.
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
+                .until(() -> runningAtKill.entrySet().stream().allMatch(e -> movedOn(e.getKey(), e.getValue())));
+        Duration recovery = Duration.between(killedAt, Instant.now());
+        System.out.printf("[faults] kill -9 of %s with %d task(s) running: all of them moved on after %d ms%n",
+                ORCHESTRATION, runningAtKill.size(), recovery.toMillis());
+
+        awaitAllFinal(ids);
+        await().atMost(Duration.ofMinutes(2)).until(() -> victim.restarts() > restarts);
+        assertExactlyOnceAndSucceeded(ids);
+    }
+
+    @Test
+    @Order(2)
+    void pythonServiceStoppedUnderLoadOpensTheBreakerAndNoTaskFails() {
+        SupervisedProcess python = suite.services().get(Suite.pythonName(0));
+        python.close();
+        List<String> ids;
+        try {
+            ids = submit(TASKS_PER_FAULT);
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> breakerOpenOnSomeReplica());
+        } finally {
+            python.start();
+            HealthProbe.await("dspy-python-service", HealthProbe.tcp(suite.config().dspyPorts().get(0)),
+                    Duration.ofMinutes(3), python);
+        }
+
+        awaitAllFinal(ids);
+        assertExactlyOnceAndSucceeded(ids);
+    }
+
+    @Test
+    @Order(3)
+    void kafkaBrokerRestartedUnderLoadLosesNoAcceptedTask() throws InterruptedException {
+        List<String> ids = Collections.synchronizedList(new ArrayList<>());
+        Thread load = new Thread(() -> {
+            for (int i = 0; i < TASKS_PER_FAULT; i++) {
+                SuiteClient.Response response = client.post("/api/v1/tasks", predict(i));
+                if (response.status() == 202) {
+                    ids.add(response.body().path("id").asText());
+                }
+            }
+        }, "faults-load");
+        load.start();
+        await().atMost(Duration.ofMinutes(1)).until(() -> ids.size() >= TASKS_PER_FAULT / 4);
+        suite.restartKafka();
+        load.join(Duration.ofMinutes(3).toMillis());
+
+        assertThat(ids).as("accepted while the broker restarted").isNotEmpty();
+        allAccepted.addAll(ids);
+        awaitAllFinal(ids);
+        assertExactlyOnceAndSucceeded(ids);
+    }
+
+    @Test
+    @Order(4)
+    void twoOrchestrationReplicasSharedTheWorkAndNeverRanAnAttemptTwice() {
+        Map<String, Integer> startsByReplica = new HashMap<>();
+        Set<String> attempts = new HashSet<>();
+        List<String> repeated = new ArrayList<>();
+        for (int replica = 0; replica < 2; replica++) {
+            String name = Suite.replicaName(ORCHESTRATION, replica);
+            Matcher m = ATTEMPT_STARTED.matcher(read(suite.services().get(name).logFile()));
+            while (m.find()) {
+                startsByReplica.merge(name, 1, Integer::sum);
+                if (!attempts.add(m.group(1) + "#" + m.group(2))) {
+                    repeated.add(m.group(1) + " attempt " + m.group(2));
+                }
+            }
+        }
+        System.out.printf("[faults] attempts started per replica: %s; %d accepted tasks in all%n", startsByReplica,
+                allAccepted.size());
+        assertThat(startsByReplica).as("both replicas ran attempts").hasSize(2);
+        assertThat(repeated).as("an attempt (task, number) is claimed by one replica only").isEmpty();
+    }
+
+    private static List<String> submit(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            SuiteClient.Response response = client.post("/api/v1/tasks", predict(i));
+            assertThat(response.status()).as("response %s", response.body()).isEqualTo(202);
+            ids.add(response.body().path("id").asText());
+        }
+        allAccepted.addAll(ids);
+        return ids;
+    }
+
+    private static String predict(int i) {
+        return """
+                {"kind":"predict","program":{"signature":"question -> answer","module":"predict"},
+                 "inputs":{"question":"fault test question %d"},"options":{"model":"simulated"}}""".formatted(i);
+    }
+
+    /** Tasks of {@code ids} running now, with their attempt. */
+    private static Map<String, Integer> running(List<String> ids) {
+        Map<String, Integer> running = new HashMap<>();
+        for (String id : ids) {
+            JsonNode task = client.get("/api/v1/tasks/" + id).body();
+            if (task.path("status").asText().equals("running")) {
+                running.put(id, task.path("attempt").asInt());
+            }
+        }
+        return running;
+    }
+
+    private static boolean movedOn(String id, int attemptAtKill) {
+        JsonNode task = client.get("/api/v1/tasks/" + id).body();
+        return SuiteClient.isFinal(task.path("status").asText()) || task.path("attempt").asInt() > attemptAtKill;
+    }
+
+    private static boolean breakerOpenOnSomeReplica() {
+        for (int port : suite.config().orchestrationPorts()) {
+            SuiteClient.Response health = new SuiteClient("http://localhost:" + port, "").get("/q/health");
+            for (JsonNode check : health.body().path("checks")) {
+                if (check.path("data").path("dspy_breaker").asText().equals("open")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static void awaitAllFinal(List<String> ids) {
+        for (String id : ids) {
+            client.awaitFinished(id, FINISH_TIMEOUT);
+        }
+    }
+
+    private static void assertExactlyOnceAndSucceeded(List<String> ids) {
+        ExactlyOnceChecker.Report report = new ExactlyOnceChecker(client).check(ids, Duration.ofSeconds(30));
+        System.out.println("[faults] " + report);
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.byStatus()).as("no task failed for a transient cause within its retry budget")
+                .containsOnlyKeys("succeeded");
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
