@@ -20,6 +20,8 @@ import io.dspysuite.gateway.task.model.TaskSubmission;
 import io.dspysuite.gateway.task.model.TaskView;
 import io.dspysuite.gateway.task.store.TaskRow;
 import io.dspysuite.gateway.task.store.TaskStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.smallrye.mutiny.Uni;
@@ -40,10 +42,12 @@ public class TaskSubmissionService {
     private final TaskRequestPublisher publisher;
     private final TaskViews views;
     private final SubmitRateLimiter rateLimiter;
+    private final MeterRegistry registry;
 
     public TaskSubmissionService(TaskRequestParser parser, TaskStore store, TaskRequestPublisher publisher,
-            TaskViews views, SubmitRateLimiter rateLimiter) {
+            TaskViews views, SubmitRateLimiter rateLimiter, MeterRegistry registry) {
         this.rateLimiter = rateLimiter;
+        this.registry = registry;
         this.parser = parser;
         this.store = store;
         this.publisher = publisher;
@@ -101,6 +105,11 @@ public class TaskSubmissionService {
      */
     private Uni<Submitted> publish(TaskRow task, Consumer<UUID> beforePublish) {
         notify(beforePublish, task.id());
+        Counter.builder("dspy_suite_tasks_submitted")
+                .description("Tasks accepted (stored) by this replica, by kind; idempotent replays not counted")
+                .tag("kind", task.kind().wire())
+                .register(registry)
+                .increment();
         return publisher.publish(task)
                 .chain(() -> store.markPublished(task.id())
                         .onFailure().invoke(e -> LOG.warnf(e, "marking task %s as published failed; the publish "
