@@ -100,9 +100,10 @@ public class DspyGrpcCall {
                 }
             };
             // The task's trace context is current while the call starts, so the gRPC client propagates it.
-            // No wait-for-ready: while a replica is merely connecting the call waits anyway, but when no replica is
-            // reachable (the channel is in TRANSIENT_FAILURE) the call fails at once with UNAVAILABLE. The breaker
-            // then sees the outage and jobs are postponed durably, instead of every slot hanging until its deadline.
+            // No wait-for-ready: a channel that knows no replica is reachable (TRANSIENT_FAILURE) fails the call at once
+            // with UNAVAILABLE, so the breaker sees the outage and jobs are postponed durably. (Stork's picker, used
+            // for a static replica list, may still hold a call until its deadline while no replica is up: the breaker
+            // then counts DEADLINE_EXCEEDED instead.)
             try (Scope ignored = handle.traceContext().makeCurrent()) {
                 stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(request, observer);
             }

@@ -163,9 +163,11 @@ public class JobStore {
                FOR UPDATE SKIP LOCKED
             """;
 
+    // scheduled_at is kept: a rescued job lost its run through no fault of its own and takes its old place in the
+    // queue (ahead of work that arrived after it) instead of going to the back of a backlog.
     private static final String RESCUE = """
             UPDATE orchestration.jobs
-               SET state = $5, scheduled_at = now(), lease_expires_at = NULL, last_seq = last_seq + %d,
+               SET state = $5, lease_expires_at = NULL, last_seq = last_seq + %d,
                    completed_at = CASE WHEN $5 = 'discarded' THEN now() END,
                    last_error = %s, attempts = attempts || (%2$s)
              WHERE id = $1 AND state = 'executing' AND attempt = $2 AND attempted_by IS NOT DISTINCT FROM $3
