@@ -15,7 +15,10 @@ import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -27,6 +30,7 @@ import io.dspysuite.localstack.suite.Suite;
  * calls over both. Any replica serves any request, and an optimization whose worker is killed mid-run is retried and
  * replays the LM calls its first attempt had already paid for from the durable call cache.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PythonReplicasEndToEndTest {
 
     private static final Duration TASK_TIMEOUT = Duration.ofMinutes(4);
@@ -54,12 +58,14 @@ class PythonReplicasEndToEndTest {
         client = new SuiteClient(suite.config().gatewayUrl(), suite.config().apiKey());
     }
 
+    // First: after a replica is killed and restarted, the orchestration's Stork static-list channel was seen not to
+    // send to it again (a known limitation of the local multi-replica setup; Kubernetes uses DNS + round_robin).
     @Test
+    @Order(1)
     void predictionsAreServedByBothReplicas() {
         assertThat(suite.config().dspyPorts()).hasSize(2);
         List<String> ids = new ArrayList<>();
-        // Batches until each replica's log names a task it ran (round-robin over the two, no affinity). Bounded: a
-        // replica that was restarted by another test is back in the rotation once the channel has reconnected.
+        // Batches until each replica's log names a task it ran (round-robin over the two, no affinity).
         await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
             List<String> batch = new ArrayList<>();
             for (String country : List.of("Japan", "Chile", "Kenya", "Canada")) {
@@ -83,6 +89,7 @@ class PythonReplicasEndToEndTest {
     }
 
     @Test
+    @Order(2)
     void anOptimizationWhoseWorkerIsKilledMidRunIsRetriedAndReplaysTheFinishedCallsFromTheCache() {
         String program = "e2e-kill-" + UUID.randomUUID().toString().substring(0, 8);
         SuiteClient.Response accepted = client.post("/api/v1/tasks", """
