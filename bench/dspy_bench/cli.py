@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dspy_bench import machine, report
-from dspy_bench.scenarios import FULL, SMOKE, bridge_overhead
+from dspy_bench.scenarios import FULL, SLOW_LM_MS, SMOKE, bridge_overhead, slow_lm
 from dspy_bench.stack import LaunchedSuite
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,21 +35,27 @@ def main() -> None:
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     wall = time.monotonic()
     results: dict[str, Any] = {"mode": mode, "started_at": started_at, "machine": machine.describe(REPO_ROOT)}
+    results["scenarios"] = []
+    results["suite_start_seconds"] = []
+    scenario_seconds = 0.0
     with tempfile.TemporaryDirectory(prefix="dspy-bench-") as tmp:
         work_dir = Path(tmp)
-        print(f"[bench] starting the suite (simulated LM, latency 0; logs under {work_dir})", flush=True)
-        with LaunchedSuite(REPO_ROOT, classpath, python, lm_latency_ms=0, work_dir=work_dir) as suite:
-            print(f"[bench] suite up in {suite.start_seconds} s", flush=True)
-            results["suite_start_seconds"] = suite.start_seconds
-            scenarios_started = time.monotonic()
-            try:
-                results["scenarios"] = [asyncio.run(bridge_overhead(suite, plan, work_dir))]
-            except BaseException:
-                print(f"[bench] failed; suite logs: {suite.home / 'logs'}", flush=True)
-                _keep_logs([suite.home, suite.home / "logs", work_dir], out)
-                raise
-            results["scenario_seconds"] = round(time.monotonic() - scenarios_started, 1)
-        results["wall_seconds"] = round(time.monotonic() - wall, 1)
+        # One suite per simulated LM latency: the Python service reads it from its environment at start.
+        for latency_ms, scenario in ((0.0, bridge_overhead), (SLOW_LM_MS, slow_lm)):
+            print(f"[bench] starting the suite (simulated LM, latency {latency_ms:g} ms; under {work_dir})", flush=True)
+            with LaunchedSuite(REPO_ROOT, classpath, python, lm_latency_ms=latency_ms, work_dir=work_dir) as suite:
+                print(f"[bench] suite up in {suite.start_seconds} s", flush=True)
+                results["suite_start_seconds"].append(suite.start_seconds)
+                started = time.monotonic()
+                try:
+                    results["scenarios"].append(asyncio.run(scenario(suite, plan, work_dir)))
+                except BaseException:
+                    print(f"[bench] failed; suite logs: {suite.home / 'logs'}", flush=True)
+                    _keep_logs([suite.home, suite.home / "logs", work_dir], out)
+                    raise
+                scenario_seconds += time.monotonic() - started
+    results["scenario_seconds"] = round(scenario_seconds, 1)
+    results["wall_seconds"] = round(time.monotonic() - wall, 1)
     report.write(results, out)
     print(
         f"[bench] results: {out / 'results.md'} (scenarios {results['scenario_seconds']} s, "

@@ -104,3 +104,12 @@ async def closed_loop(path: str, call: Call, clients: int, seconds: float, timeo
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return recorder.stats(path, "closed", clients, time.perf_counter() - started)
+
+
+async def burst(path: str, call: Call, in_flight: int, timeout: float) -> RunStats:
+    """`in_flight` requests started at once; throughput is the completed ones over the time until the last answer
+    (or the timeout, for requests still unanswered then, which count as errors)."""
+    recorder = _Recorder()
+    started = time.perf_counter()
+    await asyncio.gather(*(recorder.timed(call, i, started, timeout) for i in range(in_flight)))
+    return recorder.stats(path, "burst", in_flight, time.perf_counter() - started)

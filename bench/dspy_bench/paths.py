@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import json
 import os
@@ -63,7 +64,11 @@ class SuitePath(Path_):
         self._session: aiohttp.ClientSession | None = None
         self._sockets: list[aiohttp.ClientWebSocketResponse] = []
         self._readers: list[asyncio.Task[None]] = []
-        self._waiting: dict[str, asyncio.Future[str]] = {}
+        self._waiting: dict[str, asyncio.Future[tuple[str, str]]] = {}
+        # Where the suite's time goes: the REST submit's round trip, and the final status event's trip from its
+        # occurred_at (stamped by the orchestration service) to this client.
+        self.submit_ms: list[float] = []
+        self.delivery_ms: list[float] = []
         self._next_socket = itertools.cycle(range(connections))
         self._request_ids = itertools.count()
 
@@ -98,7 +103,7 @@ class SuitePath(Path_):
             if frame.get("type") == "event" and frame.get("event") == "status":
                 status = (frame.get("data") or {}).get("status")
                 if status in FINAL:
-                    waiter.set_result(status)
+                    waiter.set_result((status, str(frame.get("occurred_at") or "")))
             elif frame.get("type") == "error":
                 waiter.set_exception(RuntimeError(f"WebSocket error frame: {frame}"))
 
@@ -110,11 +115,13 @@ class SuitePath(Path_):
             "inputs": {"question": question(seq)},
             "options": {"model": "simulated"},
         }
+        submitted = time.perf_counter()
         async with self._session.post(f"{self._url}/api/v1/tasks", json=body) as response:
             if response.status != 202:
                 raise RuntimeError(f"submit answered {response.status}: {(await response.text())[:200]}")
             task_id = (await response.json())["id"]
-        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.submit_ms.append((time.perf_counter() - submitted) * 1000)
+        waiter: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
         self._waiting[task_id] = waiter
         ws = self._sockets[next(self._next_socket)]
         try:
@@ -122,7 +129,10 @@ class SuitePath(Path_):
             await ws.send_json(
                 {"type": "subscribe", "request_id": str(next(self._request_ids)), "task_id": task_id, "after_seq": 0}
             )
-            status = await waiter
+            status, occurred_at = await waiter
+            if occurred_at:
+                lag = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(occurred_at)
+                self.delivery_ms.append(lag.total_seconds() * 1000)
         finally:
             self._waiting.pop(task_id, None)
             with contextlib.suppress(Exception):

@@ -26,8 +26,9 @@ def markdown(results: dict[str, Any]) -> str:
     out = [
         f"# DSPy Suite benchmark results ({results['mode']} run)",
         "",
-        f"Started {results['started_at']}, took {results['wall_seconds']:.0f} s (suite start "
-        f"{results['suite_start_seconds']} s). Loopback only. The LM is SIMULATED (no model runs; "
+        f"Started {results['started_at']}, took {results['wall_seconds']:.0f} s (scenarios "
+        f"{results['scenario_seconds']:.0f} s; suite starts {results['suite_start_seconds']} s). "
+        "Loopback only. The LM is SIMULATED (no model runs; "
         "`dspy_service.lm.simulated.SimulatedLM`). Figures are only meaningful as ratios within this run.",
         "",
         "## Machine",
@@ -53,6 +54,7 @@ def markdown(results: dict[str, Any]) -> str:
         out += ["", f"## {scenario['title']}", "", scenario["description"], ""]
         rate_rows = [r for r in scenario["runs"] if r["mode"] == "rate"]
         closed_rows = [r for r in scenario["runs"] if r["mode"] == "closed"]
+        burst_rows = [r for r in scenario["runs"] if r["mode"] == "burst"]
         if rate_rows:
             out += [
                 "### Latency at fixed request rates (open loop)",
@@ -93,6 +95,25 @@ def markdown(results: dict[str, Any]) -> str:
                             r["p99_ms"],
                         ]
                         for r in closed_rows
+                    ],
+                ),
+                "",
+            ]
+        if burst_rows:
+            out += [
+                "### Requests in flight at once (burst)",
+                "",
+                _table(
+                    ["path", "in flight", "s to last answer", "ok", "errors", "req/s", "p50 ms", "p99 ms"],
+                    [
+                        [
+                            r["path"],
+                            int(r["load"]),
+                            *(r[k] for k in ("seconds", "ok", "errors", "throughput")),
+                            r["p50_ms"],
+                            r["p99_ms"],
+                        ]
+                        for r in burst_rows
                     ],
                 ),
                 "",
@@ -141,6 +162,22 @@ def plots(results: dict[str, Any], folder: Path) -> list[str]:
             ax.legend()
             name = f"{scenario['id']}-throughput.png"
             fig.tight_layout()
+            fig.savefig(folder / name, dpi=110)
+            plt.close(fig)
+            written.append(name)
+        bursts = [r for r in runs if r["mode"] == "burst"]
+        if bursts:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            ax.bar([r["path"].split(" (")[0] for r in bursts], [r["throughput"] for r in bursts], label="achieved")
+            ideal = scenario.get("ideal_throughput")
+            if ideal:
+                ax.axhline(ideal, color="red", linestyle="--", label=f"ideal {ideal:g} req/s")
+            ax.set_ylabel("answered requests / s")
+            ax.set_title(f"{scenario['title']}: {int(bursts[0]['load'])} in flight")
+            ax.grid(alpha=0.3, axis="y")
+            ax.legend()
+            fig.tight_layout()
+            name = f"{scenario['id']}-throughput.png"
             fig.savefig(folder / name, dpi=110)
             plt.close(fig)
             written.append(name)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dspy_bench.load import RunStats, closed_loop, fixed_rate
+from dspy_bench.load import RunStats, burst, closed_loop, fixed_rate, percentile
 from dspy_bench.paths import FastApiPath, GrpcPath, InProcessPath, Path_, SuitePath
 from dspy_bench.stack import LaunchedSuite
 
@@ -22,12 +22,31 @@ class Plan:
     clients: tuple[int, ...]
     closed_seconds: float
     half_saturation: bool
+    slow_in_flight: int
+    slow_timeout: float
 
 
 FULL = Plan(
-    warmup_calls=50, rates=(5, 20), rate_seconds=20, clients=(1, 4, 16, 64), closed_seconds=10, half_saturation=True
+    warmup_calls=50,
+    rates=(5, 20),
+    rate_seconds=20,
+    clients=(1, 4, 16, 64),
+    closed_seconds=10,
+    half_saturation=True,
+    slow_in_flight=1000,
+    slow_timeout=120,
 )
-SMOKE = Plan(warmup_calls=3, rates=(5,), rate_seconds=2, clients=(4,), closed_seconds=2, half_saturation=False)
+SMOKE = Plan(
+    warmup_calls=0,
+    rates=(5,),
+    rate_seconds=1.6,
+    clients=(4,),
+    closed_seconds=1.5,
+    half_saturation=False,
+    slow_in_flight=8,
+    slow_timeout=30,
+)
+SLOW_LM_MS = 1000.0
 
 
 def _log(line: str) -> None:
@@ -69,8 +88,9 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 async def bridge_overhead(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> dict[str, Any]:
     """(a) The same predict with an instant simulated LM through each path: latency at fixed rates, max throughput."""
+    suite_path = SuitePath(suite.gateway_url, suite.api_key)
     paths: list[Path_] = [
-        SuitePath(suite.gateway_url, suite.api_key),
+        suite_path,
         GrpcPath(suite.ports.dspy),
         InProcessPath(latency_ms=0),
         FastApiPath(latency_ms=0, log_file=work_dir / "fastapi-bridge.log"),
@@ -127,6 +147,20 @@ async def bridge_overhead(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> d
                 "target": target,
             }
         )
+    for label, values in (
+        ("REST submit round trip (POST /api/v1/tasks → 202)", suite_path.submit_ms),
+        ("final status event, occurred_at → arrival on the WebSocket", suite_path.delivery_ms),
+    ):
+        ordered = sorted(values)
+        for q in (50, 99):
+            value = percentile(ordered, q)
+            summary.append(
+                {
+                    "measure": f"suite, {label}: p{q} ms over all its runs",
+                    "value": None if value is None else round(value, 2),
+                    "target": "",
+                }
+            )
     for path in paths:
         summary.append(
             {
@@ -146,6 +180,49 @@ async def bridge_overhead(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> d
             "endpoint). The suite runs as configured by default (interactive queue concurrency 4 per orchestration "
             "replica, one replica of each service) except the submission rate limit, which is off. The load "
             "generator is one Python process on the same machine."
+        ),
+        "runs": runs,
+        "summary": summary,
+    }
+
+
+async def slow_lm(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> dict[str, Any]:
+    """(b) A simulated LM that takes 1 s: N predicts started at once through each path; throughput versus the ideal
+    in-flight / latency (every call overlapping every other)."""
+    n = plan.slow_in_flight
+    ideal = n / (SLOW_LM_MS / 1000)
+    # The suite last: its unfinished tasks would keep the Python service busy for the paths after it.
+    paths: list[Path_] = [
+        InProcessPath(latency_ms=SLOW_LM_MS),
+        FastApiPath(latency_ms=SLOW_LM_MS, log_file=work_dir / "fastapi-bridge-slow.log"),
+        GrpcPath(suite.ports.dspy),
+        SuitePath(suite.gateway_url, suite.api_key, connections=max(1, -(-n // 200))),
+    ]
+    runs: list[dict[str, Any]] = []
+    for path in paths:
+        async with path:
+            await _warm_up(path, min(1, plan.warmup_calls))
+            stats = await burst(path.name, path.call, n, plan.slow_timeout)
+            _log(_describe(stats))
+            runs.append(stats.as_dict())
+    summary = [
+        {
+            "measure": f"{r['path']}: achieved / ideal throughput ({ideal:g} req/s)",
+            "value": round(r["throughput"] / ideal, 3),
+            "target": "≥ 0.9" if r["path"] == paths[-1].name else "",
+        }
+        for r in runs
+    ]
+    return {
+        "id": "b-slow-lm",
+        "ideal_throughput": ideal,
+        "title": "(b) Slow LM",
+        "description": (
+            f"The same predict with a SIMULATED LM latency of {SLOW_LM_MS:g} ms: {n} requests started at once per "
+            f"path (a burst; unanswered after {plan.slow_timeout:g} s counts as an error). Throughput = answered / "
+            f"time to the last answer; ideal = in-flight / latency = {ideal:g} req/s. In-process DSPy uses a "
+            "32-thread pool, the FastAPI bridge its default thread pool, the Python service its 32 workers; the suite "
+            "runs as configured (interactive queue concurrency 4 per orchestration replica), submission rate limit off."
         ),
         "runs": runs,
         "summary": summary,
