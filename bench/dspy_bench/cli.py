@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dspy_bench import machine, report
-from dspy_bench.scenarios import FULL, SLOW_LM_MS, SMOKE, bridge_overhead, slow_lm
+from dspy_bench.scenarios import FULL, SLOW_LM_MS, SMOKE, bridge_overhead, recovery, slow_lm
 from dspy_bench.stack import LaunchedSuite
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +41,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dspy-bench-") as tmp:
         work_dir = Path(tmp)
         # One suite per simulated LM latency: the Python service reads it from its environment at start.
-        for latency_ms, scenario in ((0.0, bridge_overhead), (SLOW_LM_MS, slow_lm)):
+        for latency_ms, scenarios in ((0.0, (bridge_overhead, recovery)), (SLOW_LM_MS, (slow_lm,))):
             print(f"[bench] starting the suite (simulated LM, latency {latency_ms:g} ms; under {work_dir})", flush=True)
             with LaunchedSuite(REPO_ROOT, classpath, python, lm_latency_ms=latency_ms, work_dir=work_dir) as suite:
                 print(f"[bench] suite up in {suite.start_seconds} s", flush=True)
                 results["suite_start_seconds"].append(suite.start_seconds)
                 started = time.monotonic()
                 try:
-                    results["scenarios"].append(asyncio.run(scenario(suite, plan, work_dir)))
+                    for scenario in scenarios:
+                        results["scenarios"].append(asyncio.run(scenario(suite, plan, work_dir)))
                 except BaseException:
                     print(f"[bench] failed; suite logs: {suite.home / 'logs'}", flush=True)
                     _keep_logs([suite.home, suite.home / "logs", work_dir], out)

@@ -69,6 +69,8 @@ class SuitePath(Path_):
         # occurred_at (stamped by the orchestration service) to this client.
         self.submit_ms: list[float] = []
         self.delivery_ms: list[float] = []
+        # (submitted, final event occurred_at) per successful task, wall clock: the recovery scenario reads these.
+        self.finished: list[tuple[dt.datetime, dt.datetime]] = []
         self._next_socket = itertools.cycle(range(connections))
         self._request_ids = itertools.count()
 
@@ -116,6 +118,7 @@ class SuitePath(Path_):
             "options": {"model": "simulated"},
         }
         submitted = time.perf_counter()
+        submitted_at = dt.datetime.now(dt.UTC)
         async with self._session.post(f"{self._url}/api/v1/tasks", json=body) as response:
             if response.status != 202:
                 raise RuntimeError(f"submit answered {response.status}: {(await response.text())[:200]}")
@@ -131,8 +134,9 @@ class SuitePath(Path_):
             )
             status, occurred_at = await waiter
             if occurred_at:
-                lag = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(occurred_at)
-                self.delivery_ms.append(lag.total_seconds() * 1000)
+                occurred = dt.datetime.fromisoformat(occurred_at)
+                self.delivery_ms.append((dt.datetime.now(dt.UTC) - occurred).total_seconds() * 1000)
+                self.finished.append((submitted_at, occurred))
         finally:
             self._waiting.pop(task_id, None)
             with contextlib.suppress(Exception):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import os
+import signal
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import aiohttp
 
 from dspy_bench.load import RunStats, burst, closed_loop, fixed_rate, percentile
 from dspy_bench.paths import FastApiPath, GrpcPath, InProcessPath, Path_, SuitePath
@@ -24,6 +31,9 @@ class Plan:
     half_saturation: bool
     slow_in_flight: int
     slow_timeout: float
+    recovery_rate: float
+    recovery_kill_after: float
+    recovery_seconds: float
 
 
 FULL = Plan(
@@ -35,6 +45,9 @@ FULL = Plan(
     half_saturation=True,
     slow_in_flight=1000,
     slow_timeout=120,
+    recovery_rate=5,
+    recovery_kill_after=10,
+    recovery_seconds=40,
 )
 SMOKE = Plan(
     warmup_calls=0,
@@ -45,6 +58,9 @@ SMOKE = Plan(
     half_saturation=False,
     slow_in_flight=8,
     slow_timeout=30,
+    recovery_rate=2,
+    recovery_kill_after=2,
+    recovery_seconds=20,
 )
 SLOW_LM_MS = 1000.0
 
@@ -225,5 +241,74 @@ async def slow_lm(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> dict[str,
             "runs as configured (interactive queue concurrency 4 per orchestration replica), submission rate limit off."
         ),
         "runs": runs,
+        "summary": summary,
+    }
+
+
+async def recovery(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> dict[str, Any]:
+    """(e) kill -9 of the orchestration service under a steady load; the launcher's supervisor restarts it. Measured
+    with the final status events' occurred_at (stamped by the orchestration service, so any event after the kill
+    comes from the new process): the first one after the kill, and the last one of the tasks in flight at the kill."""
+    path = SuitePath(suite.gateway_url, suite.api_key)
+    killed_at: list[dt.datetime] = []
+    ready_again: list[float] = []
+
+    async def kill_later() -> None:
+        await asyncio.sleep(plan.recovery_kill_after)
+        pid = suite.service_pid("orchestration-service")
+        killed_at.append(dt.datetime.now(dt.UTC))
+        killed = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        _log(f"killed the orchestration service (pid {pid}) with SIGKILL")
+        # Separates the restart of the process from the rest of the recovery (consumer group, job leases).
+        url = f"http://127.0.0.1:{suite.ports.orchestration}/q/health/ready"
+        async with aiohttp.ClientSession() as session:
+            while time.monotonic() - killed < 120:
+                with contextlib.suppress(aiohttp.ClientError, OSError, RuntimeError):
+                    async with session.get(url) as response:
+                        if response.status == 200 and suite.service_pid("orchestration-service") != pid:
+                            ready_again.append(round(time.monotonic() - killed, 2))
+                            return
+                await asyncio.sleep(0.2)
+
+    async with path:
+        killer = asyncio.create_task(kill_later())
+        # The per-request timeout outlasts a JVM restart: tasks in flight at the kill must still finish.
+        stats = await fixed_rate(path.name, path.call, plan.recovery_rate, plan.recovery_seconds, timeout=120)
+        await killer
+    _log(_describe(stats))
+    kill = killed_at[0]
+    after = sorted(occurred for _, occurred in path.finished if occurred > kill)
+    in_flight = sorted(occurred for submitted, occurred in path.finished if submitted <= kill < occurred)
+
+    def since_kill(moment: dt.datetime | None) -> float | None:
+        return None if moment is None else round((moment - kill).total_seconds(), 2)
+
+    first_after = since_kill(after[0] if after else None)
+    all_in_flight = since_kill(in_flight[-1] if in_flight else None)
+    summary = [
+        {"measure": "s from kill -9 to the first final status event after it", "value": first_after, "target": "≤ 5 s"},
+        {
+            "measure": "s from kill -9 until the restarted orchestration service reports ready",
+            "value": ready_again[0] if ready_again else None,
+            "target": "",
+        },
+        {"measure": "tasks in flight at the kill that finished later", "value": len(in_flight), "target": ""},
+        {"measure": "s from kill -9 until the last of them finished", "value": all_in_flight, "target": ""},
+        {"measure": "tasks failed or unanswered within 120 s", "value": stats.errors, "target": "0"},
+    ]
+    run = stats.as_dict()
+    # Smoke mode asserts that tasks finished after the restart, not just before the kill.
+    run["ok"] = len(after)
+    return {
+        "id": "e-recovery",
+        "title": "(e) Recovery",
+        "description": (
+            f"The suite with an instant SIMULATED LM under {plan.recovery_rate:g} submits/s (REST → WebSocket) for "
+            f"{plan.recovery_seconds:g} s; {plan.recovery_kill_after:g} s in, the orchestration service gets SIGKILL "
+            "and the launcher's supervisor starts it again (a fresh JVM). The `ok` column counts the tasks that "
+            "finished after the kill."
+        ),
+        "runs": [run],
         "summary": summary,
     }

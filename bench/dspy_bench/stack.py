@@ -122,6 +122,19 @@ class LaunchedSuite:
                 raise RuntimeError(f"the suite did not start within {START_TIMEOUT_S:.0f} s; see {self.launcher_log}")
             time.sleep(1)
 
+    def service_pid(self, jar_dir: str) -> int:
+        """The pid of the launcher's child process whose command line mentions ``jar_dir`` (e.g.
+        ``orchestration-service``): the supervisor starts each service as a direct child."""
+        assert self._process is not None
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                if ppid == self._process.pid and jar_dir.encode() in (stat.parent / "cmdline").read_bytes():
+                    return int(stat.parent.name)
+            except (OSError, ValueError, IndexError):
+                continue
+        raise RuntimeError(f"no child process of the launcher runs {jar_dir}")
+
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
