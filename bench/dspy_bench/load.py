@@ -50,7 +50,7 @@ class _Recorder:
             await asyncio.wait_for(call(seq), timeout)
         except Exception as e:
             self.errors += 1
-            self.first_error = self.first_error or f"{type(e).__name__}: {e}"[:300]
+            self.first_error = self.first_error or " ".join(f"{type(e).__name__}: {e}".split())[:300]
             return
         self.latencies.append(time.perf_counter() - started)
 

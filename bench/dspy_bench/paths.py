@@ -150,8 +150,9 @@ class GrpcPath(Path_):
 
     name = "direct gRPC (Python service)"
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, deadline_s: float = 30.0) -> None:
         self._target = f"127.0.0.1:{port}"
+        self._deadline_s = deadline_s
         self._channel: Any = None
         self._stub: Any = None
 
@@ -186,7 +187,7 @@ class GrpcPath(Path_):
             options=options,
             attempt=1,
         )
-        result = await self._stub.Predict(request, timeout=30)
+        result = await self._stub.Predict(request, timeout=self._deadline_s)
         if "answer" not in result.outputs:
             raise RuntimeError(f"no answer in {result}")
 
