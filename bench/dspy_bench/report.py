@@ -11,6 +11,8 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
+        if 0 < abs(value) < 0.1:
+            return f"{value:.3f}"
         return f"{value:.2f}" if abs(value) < 100 else f"{value:.0f}"
     return str(value)
 
