@@ -14,7 +14,9 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,8 +40,16 @@ import io.dspysuite.localstack.suite.SuiteConfig;
  * with SIGKILL, the Python service is stopped for a while and the Kafka broker is restarted. Every accepted task must
  * end exactly once, succeeded, as the gateway's event streams show; no attempt of a job may run twice.
  * <p>
+ * Then a chaos soak ({@link #chaosSoakOfMixedTasksUnderEveryKindOfFaultLosesAndDuplicatesNothing}): a paced, seeded mix
+ * of predictions, evaluations and short optimizations from a client that logs every acknowledgement and every event it
+ * is delivered ({@link ChaosLoad}, {@link ChaosLog}), while a seeded fault schedule kill -9s a gateway, an
+ * orchestration and a Python replica, restarts the Kafka broker and PostgreSQL and stalls the Python service
+ * ({@link ChaosFaults}); afterwards an independent checker reads only the client's log ({@link ChaosChecker}).
+ * <p>
  * Its own suite (faults would disturb the other end-to-end tests). {@code -Dfaults.tasks=N} sets the tasks per fault
- * (default 40; the closing-note figures come from a larger run).
+ * (default 40; the closing-note figures come from a larger run). The soak: {@code -Dchaos.tasks=N} (default 150),
+ * {@code -Dchaos.minutes=M} (default 2: the load's span; the fault schedule runs rounds of every fault kind while
+ * time is left, at least one), {@code -Dchaos.seed=S} (default 11).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultToleranceEndToEndTest {
@@ -52,7 +62,13 @@ class FaultToleranceEndToEndTest {
     private static SuiteClient client;
     private static Path dataDir;
     private static final List<String> allAccepted = Collections.synchronizedList(new ArrayList<>());
-    private static final List<AttemptLogChecker.Kill> kills = new ArrayList<>();
+    private static final List<AttemptLogChecker.Kill> kills = Collections.synchronizedList(new ArrayList<>());
+    private static final int CHAOS_TASKS = Integer.getInteger("chaos.tasks", 150);
+    private static final Duration CHAOS_SPAN = Duration
+            .ofSeconds(Math.round(Double.parseDouble(System.getProperty("chaos.minutes", "2")) * 60));
+    private static final long CHAOS_SEED = Long.getLong("chaos.seed", 11);
+    /** After the load: how long the client waits for the last tasks to finish before it calls them lost. */
+    private static final Duration CHAOS_DRAIN = Duration.ofMinutes(5);
 
     @BeforeAll
     static void startSuite() throws IOException {
@@ -187,6 +203,41 @@ class FaultToleranceEndToEndTest {
 
     @Test
     @Order(4)
+    void chaosSoakOfMixedTasksUnderEveryKindOfFaultLosesAndDuplicatesNothing() throws IOException {
+        Path logFile = Path.of("target", "chaos", "chaos-" + System.currentTimeMillis() + ".jsonl").toAbsolutePath();
+        Random seeds = new Random(CHAOS_SEED);
+        List<String> gateways = java.util.stream.IntStream.range(0, suite.config().gatewayPorts().size())
+                .mapToObj(suite.config()::gatewayUrl).toList();
+        System.out.printf("[chaos] %d tasks over %s, seed %d, client log %s%n", CHAOS_TASKS, CHAOS_SPAN, CHAOS_SEED,
+                logFile);
+        try (ChaosLog log = new ChaosLog(logFile);
+                ChaosLoad load = new ChaosLoad(gateways, suite.config().apiKey(), log, new Random(seeds.nextLong()),
+                        Duration.ofSeconds(60))) {
+            ChaosFaults faults = new ChaosFaults(suite, log, new Random(seeds.nextLong()), Duration.ofSeconds(5),
+                    Duration.ofSeconds(10), kills::add);
+            Instant deadline = Instant.now().plus(CHAOS_SPAN);
+            CompletableFuture<Void> schedule = CompletableFuture.runAsync(() -> faults.run(deadline),
+                    runnable -> new Thread(runnable, "chaos-faults").start());
+            load.run(CHAOS_TASKS, CHAOS_SPAN, faults.running());
+            schedule.join();
+            load.drain(CHAOS_DRAIN);
+            load.logFinalViews();
+        }
+
+        ChaosChecker.Report report = ChaosChecker.check(logFile);
+        System.out.println("[chaos] " + report);
+        Files.writeString(Path.of(logFile.toString().replace(".jsonl", "-report.txt")), report + "\n");
+        assertThat(report.faults()).as("every fault kind injected")
+                .containsOnlyKeys(java.util.Arrays.stream(ChaosFaults.Fault.values()).map(Enum::name).toList());
+        assertThat(report.accepted()).as("accepted tasks").isPositive();
+        assertThat(report.acceptedByKind()).as("a mixed load").containsOnlyKeys("PREDICT", "EVALUATE", "OPTIMIZE");
+        assertThat(report.violations()).isEmpty();
+        assertThat(report.lost()).isZero();
+        assertThat(report.duplicates()).isZero();
+    }
+
+    @Test
+    @Order(5)
     void twoOrchestrationReplicasSharedTheWorkAndNeverRanTwoAttemptsOfAJobAtOnce() {
         Map<String, Path> logs = new HashMap<>();
         for (int replica = 0; replica < 2; replica++) {

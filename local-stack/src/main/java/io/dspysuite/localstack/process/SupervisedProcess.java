@@ -33,6 +33,7 @@ public final class SupervisedProcess implements AutoCloseable {
 
     private volatile Process process;
     private volatile boolean stopping;
+    private volatile boolean paused;
 
     public SupervisedProcess(String name, List<String> command, Map<String, String> environment, Path workDir,
             Path logFile, Consumer<String> reporter) {
@@ -59,6 +60,42 @@ public final class SupervisedProcess implements AutoCloseable {
     /** The running process, e.g. for a test that kills it to prove supervision. */
     public Process process() {
         return process;
+    }
+
+    /**
+     * Stalls the running process with SIGSTOP: it stays alive, its sockets stay open, but it answers nothing until
+     * {@link #resume()} (a hung process, as a long GC pause or an overloaded host shows it). POSIX only.
+     */
+    public void pause() {
+        signal("STOP");
+        paused = true;
+    }
+
+    /** Lets a {@link #pause() paused} process run again (SIGCONT). */
+    public void resume() {
+        signal("CONT");
+        paused = false;
+    }
+
+    private void signal(String name) {
+        Process current = process;
+        if (current == null || !current.isAlive()) {
+            throw new IllegalStateException(this.name + " is not running");
+        }
+        try {
+            // The JDK sends SIGTERM and SIGKILL only; kill(1) is there on every POSIX host.
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(current.pid()))
+                    .redirectErrorStream(true).start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + current.pid() + " failed: "
+                        + new String(kill.getInputStream().readAllBytes()));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot signal " + this.name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     public synchronized void start() {
@@ -116,6 +153,10 @@ public final class SupervisedProcess implements AutoCloseable {
         }
         if (current == null || !current.isAlive()) {
             return;
+        }
+        if (paused) {
+            // A stopped process would not act on SIGTERM until the grace period ran out.
+            resume();
         }
         current.destroy();
         try {
