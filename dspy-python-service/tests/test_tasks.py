@@ -18,6 +18,8 @@ from google.protobuf import json_format
 from prometheus_client import REGISTRY
 
 from dspy_service.config import Settings
+from dspy_service.evaluation import EXAMPLE_ATTEMPTS
+from dspy_service.lm.simulated import SimulatedLMUnavailableError
 from dspy_service.named_programs import NAMED_PROGRAMS
 from dspy_service.streaming import STREAM_SETTING, FieldStreamer
 from dspysuite.dspy.v1 import dspy_service_pb2 as pb
@@ -57,6 +59,24 @@ class SlowLM(DummyLM):
         finally:
             with self.lock:
                 self.in_flight -= 1
+
+
+class FlakyLM(DummyLM):
+    """DummyLM whose first ``failures`` calls fail as an LM that is briefly away (LM_UNAVAILABLE, retryable)."""
+
+    def __init__(self, answers: Any, failures: int) -> None:
+        super().__init__(answers)
+        self.failures = failures
+        self.lock = threading.Lock()
+        self.calls = 0
+
+    def forward(self, prompt: Any = None, messages: Any = None, **kwargs: Any) -> Any:
+        with self.lock:
+            self.calls += 1
+            fail = self.calls <= self.failures
+        if fail:
+            raise SimulatedLMUnavailableError("briefly away")
+        return super().forward(prompt=prompt, messages=messages, **kwargs)
 
 
 class StreamingDummyLM(DummyLM):
@@ -119,6 +139,28 @@ async def test_evaluate_streams_progress_and_scores() -> None:
     assert evaluation.outcomes[0].score == 1.0
     # 7 predictions, plus the JSON-adapter fallback call for the unparseable answer.
     assert updates[-1].result.usage.lm_calls == 8
+
+
+async def test_evaluate_retries_an_example_whose_lm_call_failed_transiently() -> None:
+    # Found by the chaos soak: one flaky LM call made an example "failed" (score 0) in a succeeded evaluation.
+    # Fewer failures than one example's attempts: wherever they land, every example ends scored.
+    lm = FlakyLM(QA_ANSWERS, failures=EXAMPLE_ATTEMPTS - 1)
+    async with serve_stub(FactoryLMProvider(lambda: lm)) as stub:
+        updates = await collect(stub.Execute(evaluate_request(QA["dev"])))
+    evaluation = updates[-1].result.evaluation
+    assert (evaluation.total, evaluation.failed) == (len(QA["dev"]), 0)
+    assert evaluation.score == pytest.approx(100.0)
+    assert lm.calls == len(QA["dev"]) + EXAMPLE_ATTEMPTS - 1
+
+
+async def test_evaluate_gives_an_example_up_after_its_attempts_when_the_lm_stays_away() -> None:
+    lm = FlakyLM(QA_ANSWERS, failures=1_000_000)
+    async with serve_stub(FactoryLMProvider(lambda: lm)) as stub:
+        updates = await collect(stub.Execute(evaluate_request(QA["dev"][:2])))
+    evaluation = updates[-1].result.evaluation
+    assert (evaluation.total, evaluation.failed) == (2, 2)
+    assert {o.error for o in evaluation.outcomes} == {"LM_UNAVAILABLE"}
+    assert lm.calls == 2 * EXAMPLE_ATTEMPTS
 
 
 async def test_evaluate_with_f1_and_semantic_f1() -> None:

@@ -10,9 +10,10 @@ from typing import Any
 
 import dspy
 from dspy.utils.parallelizer import ParallelExecutor
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from dspy_service.cancellation import TaskCancelledError, raise_if_cancelled
-from dspy_service.errors import INVALID_INPUTS, ServiceError, classify
+from dspy_service.errors import INVALID_INPUTS, LM_RATE_LIMITED, LM_TIMEOUT, LM_UNAVAILABLE, ServiceError, classify
 from dspy_service.lm.durable_cache import canonical_json
 from dspy_service.metrics import METRICS, MetricDef
 from dspy_service.programs import BuiltProgram, prediction_outputs, validate_inputs
@@ -23,6 +24,11 @@ DEFAULT_MAX_OUTCOMES = 50
 MAX_OUTCOMES = 200
 MAX_EVAL_THREADS = 16
 DEFAULT_EVAL_THREADS = 4
+# One example's run is retried in place when the LM was briefly away: a flaky call must not lower the score (the
+# task-level retry of the orchestration service would redo every example). Not a parse failure: the same prompt
+# mostly gets the same answer, and the example's score then rightly says so.
+EXAMPLE_ATTEMPTS = 3
+_IN_PLACE_RETRY_REASONS = frozenset({LM_UNAVAILABLE.reason, LM_RATE_LIMITED.reason, LM_TIMEOUT.reason})
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,24 @@ def dataset_hash(trainset: list[dict[str, Any]], devset: list[dict[str, Any]]) -
     return f"sha256:{digest}"
 
 
+def _lm_briefly_away(exc: BaseException) -> bool:
+    return not isinstance(exc, TaskCancelledError) and classify(exc).reason in _IN_PLACE_RETRY_REASONS
+
+
+def _run_example(module: dspy.Module, example: dspy.Example) -> Any:
+    retrying = Retrying(
+        stop=stop_after_attempt(EXAMPLE_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.2, max=2.0),
+        retry=retry_if_exception(_lm_briefly_away),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt:
+            raise_if_cancelled()
+            prediction = module(**example.inputs())
+    return prediction
+
+
 def evaluate_program(
     built: BuiltProgram,
     module: dspy.Module,
@@ -102,7 +126,8 @@ def evaluate_program(
 ) -> EvaluationSummary:
     """Run ``module`` on every example (in parallel threads that inherit the task's DSPy settings) and score it.
 
-    A failed run scores 0 and records its error reason; cancellation stops the evaluation.
+    A run that meets a transient LM failure is retried in place (up to ``EXAMPLE_ATTEMPTS`` runs); a failed run
+    scores 0 and records its error reason; cancellation stops the evaluation.
     """
     lock = threading.Lock()
     state = {"done": 0, "sum": 0.0}
@@ -112,7 +137,7 @@ def evaluate_program(
         index, example = item
         raise_if_cancelled()
         try:
-            prediction = module(**example.inputs())
+            prediction = _run_example(module, example)
             score = float(metric.function(example, prediction))
             result = ExampleResult(index, prediction_outputs(prediction, built), max(0.0, min(1.0, score)))
         except TaskCancelledError:

@@ -24,7 +24,10 @@ import com.fasterxml.jackson.databind.JsonNode;
  * repeat, the final status last;</li>
  * <li>no task failed for a transient cause (a retryable error code) within its retry budget, read from the job's
  * attempt history the admin API showed the client; no valid task failed, was cancelled or was refused;</li>
- * <li>one submission (one {@code Idempotency-Key}) made one task however often it was sent.</li>
+ * <li>no example of a succeeded evaluation failed because the LM was briefly away (an availability error
+ * code);</li>
+ * <li>one submission (one {@code Idempotency-Key}) made one task however often it was sent, and every optimization
+ * made its own program version (no version named by two tasks).</li>
  * </ul>
  */
 final class ChaosChecker {
@@ -32,6 +35,9 @@ final class ChaosChecker {
     /** Error codes the contract documents as transient (retryable), plus the Java client's own. */
     static final Set<String> TRANSIENT_CODES = Set.of("LM_RATE_LIMITED", "LM_UNAVAILABLE", "OUTPUT_PARSE_FAILED",
             "DEADLINE_EXCEEDED", "LM_TIMEOUT", "TOOL_FAILED", "DSPY_SERVICE_UNAVAILABLE");
+
+    /** LM availability codes: an evaluation retries those in place, so no example may end failed with one. */
+    static final Set<String> LM_AWAY_CODES = Set.of("LM_UNAVAILABLE", "LM_RATE_LIMITED", "LM_TIMEOUT");
 
     /** What the check found. */
     record Report(Map<String, Integer> acceptedByKind, Map<String, Integer> finalByStatus,
@@ -118,6 +124,7 @@ final class ChaosChecker {
         int gaps = 0;
         int retries = 0;
         int budgetExhausted = 0;
+        Map<String, String> versionOwners = new HashMap<>();
         for (Map.Entry<String, Task> entry : tasks.entrySet()) {
             String id = entry.getKey();
             Task task = entry.getValue();
@@ -163,6 +170,23 @@ final class ChaosChecker {
                 retries += Math.max(0, attempt - 1);
                 for (JsonNode error : job.path("errors")) {
                     retriedCodes.merge(error.path("code").asText(), 1, Integer::sum);
+                }
+            }
+            JsonNode outputs = task.view == null ? null : task.view.path("task").path("result").path("outputs");
+            if (status.equals("succeeded") && outputs != null) {
+                for (JsonNode outcome : outputs.path("outcomes")) {
+                    if (LM_AWAY_CODES.contains(outcome.path("error").asText())) {
+                        violations.add(id + " (evaluate): example " + outcome.path("index").asInt()
+                                + " failed for a transient cause: " + outcome.path("error").asText());
+                    }
+                }
+                if (outputs.has("program") && outputs.has("version")) {
+                    String version = outputs.path("program").asText() + " v" + outputs.path("version").asInt();
+                    String owner = versionOwners.putIfAbsent(version, id);
+                    if (owner != null) {
+                        duplicates++;
+                        violations.add(id + " and " + owner + " both made " + version);
+                    }
                 }
             }
             if (status.equals("failed")) {

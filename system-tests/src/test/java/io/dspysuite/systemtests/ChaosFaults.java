@@ -41,7 +41,6 @@ final class ChaosFaults {
         STALL_PYTHON
     }
 
-    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
     private static final String GATEWAY = "gateway-service";
     private static final String ORCHESTRATION = "orchestration-service";
 
@@ -50,6 +49,7 @@ final class ChaosFaults {
     private final Random random;
     private final Duration gap;
     private final Duration stall;
+    private final Duration recoveryTimeout;
     private final Consumer<AttemptLogChecker.Kill> onOrchestrationKill;
     private final Map<Fault, Integer> injected = Collections.synchronizedMap(new EnumMap<>(Fault.class));
     private volatile boolean running = true;
@@ -57,15 +57,17 @@ final class ChaosFaults {
     /**
      * @param gap the pause after the suite recovered from one fault, before the next
      * @param stall how long a stalled Python replica stays stopped
+     * @param recoveryTimeout how long a killed service may take to be restarted and healthy again
      * @param onOrchestrationKill told of every killed orchestration replica (the attempt checker excuses its jobs)
      */
-    ChaosFaults(Suite suite, ChaosLog log, Random random, Duration gap, Duration stall,
+    ChaosFaults(Suite suite, ChaosLog log, Random random, Duration gap, Duration stall, Duration recoveryTimeout,
             Consumer<AttemptLogChecker.Kill> onOrchestrationKill) {
         this.suite = suite;
         this.log = log;
         this.random = random;
         this.gap = gap;
         this.stall = stall;
+        this.recoveryTimeout = recoveryTimeout;
         this.onOrchestrationKill = onOrchestrationKill;
     }
 
@@ -151,8 +153,8 @@ final class ChaosFaults {
         if (service.equals(ORCHESTRATION)) {
             onOrchestrationKill.accept(new AttemptLogChecker.Kill(name, at));
         }
-        await().atMost(RECOVERY_TIMEOUT).pollInterval(Duration.ofMillis(100)).until(() -> victim.restarts() > restarts);
-        HealthProbe.await(name, probe(name, service), RECOVERY_TIMEOUT, victim);
+        await().atMost(recoveryTimeout).pollInterval(Duration.ofMillis(100)).until(() -> victim.restarts() > restarts);
+        HealthProbe.await(name, probe(name, service), recoveryTimeout, victim);
         return name;
     }
 

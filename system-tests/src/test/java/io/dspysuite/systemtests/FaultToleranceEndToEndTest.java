@@ -49,7 +49,9 @@ import io.dspysuite.localstack.suite.SuiteConfig;
  * Its own suite (faults would disturb the other end-to-end tests). {@code -Dfaults.tasks=N} sets the tasks per fault
  * (default 40; the closing-note figures come from a larger run). The soak: {@code -Dchaos.tasks=N} (default 150),
  * {@code -Dchaos.minutes=M} (default 2: the load's span; the fault schedule runs rounds of every fault kind while
- * time is left, at least one), {@code -Dchaos.seed=S} (default 11).
+ * time is left, at least one), {@code -Dchaos.seed=S} (default 11), {@code -Dchaos.drain-minutes=D} (default 5: how long the client waits
+ * for the last tasks after the load before it counts them lost), {@code -Dchaos.recovery-minutes=R} (default 3: how
+ * long a killed service may take to be healthy again).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultToleranceEndToEndTest {
@@ -68,7 +70,9 @@ class FaultToleranceEndToEndTest {
             .ofSeconds(Math.round(Double.parseDouble(System.getProperty("chaos.minutes", "2")) * 60));
     private static final long CHAOS_SEED = Long.getLong("chaos.seed", 11);
     /** After the load: how long the client waits for the last tasks to finish before it calls them lost. */
-    private static final Duration CHAOS_DRAIN = Duration.ofMinutes(5);
+    /** How long a killed service may take to be back (a JVM starts in seconds, far slower on a crowded host). */
+    private static final Duration CHAOS_RECOVERY = Duration.ofMinutes(Long.getLong("chaos.recovery-minutes", 3));
+    private static final Duration CHAOS_DRAIN = Duration.ofMinutes(Long.getLong("chaos.drain-minutes", 5));
 
     @BeforeAll
     static void startSuite() throws IOException {
@@ -204,6 +208,7 @@ class FaultToleranceEndToEndTest {
     @Test
     @Order(4)
     void chaosSoakOfMixedTasksUnderEveryKindOfFaultLosesAndDuplicatesNothing() throws IOException {
+        Throwable scheduleFailure;
         Path logFile = Path.of("target", "chaos", "chaos-" + System.currentTimeMillis() + ".jsonl").toAbsolutePath();
         Random seeds = new Random(CHAOS_SEED);
         List<String> gateways = java.util.stream.IntStream.range(0, suite.config().gatewayPorts().size())
@@ -214,12 +219,13 @@ class FaultToleranceEndToEndTest {
                 ChaosLoad load = new ChaosLoad(gateways, suite.config().apiKey(), log, new Random(seeds.nextLong()),
                         Duration.ofSeconds(60))) {
             ChaosFaults faults = new ChaosFaults(suite, log, new Random(seeds.nextLong()), Duration.ofSeconds(5),
-                    Duration.ofSeconds(10), kills::add);
+                    Duration.ofSeconds(10), CHAOS_RECOVERY, kills::add);
             Instant deadline = Instant.now().plus(CHAOS_SPAN);
             CompletableFuture<Void> schedule = CompletableFuture.runAsync(() -> faults.run(deadline),
                     runnable -> new Thread(runnable, "chaos-faults").start());
             load.run(CHAOS_TASKS, CHAOS_SPAN, faults.running());
-            schedule.join();
+            // A fault the suite did not recover from fails the test, after the check of what the client saw.
+            scheduleFailure = schedule.handle((done, failure) -> failure).join();
             load.drain(CHAOS_DRAIN);
             load.logFinalViews();
         }
@@ -227,6 +233,7 @@ class FaultToleranceEndToEndTest {
         ChaosChecker.Report report = ChaosChecker.check(logFile);
         System.out.println("[chaos] " + report);
         Files.writeString(Path.of(logFile.toString().replace(".jsonl", "-report.txt")), report + "\n");
+        assertThat(scheduleFailure).as("the fault schedule ran to its end").isNull();
         assertThat(report.faults()).as("every fault kind injected")
                 .containsOnlyKeys(java.util.Arrays.stream(ChaosFaults.Fault.values()).map(Enum::name).toList());
         assertThat(report.accepted()).as("accepted tasks").isPositive();
