@@ -15,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from weakref import WeakSet
 
 import dspy
+import tqdm
 from dspy.utils.callback import BaseCallback
 from dspy.utils.usage_tracker import UsageTracker
 
@@ -55,6 +57,28 @@ def configure_dspy_runtime() -> None:
     ``dspy.configure`` is never called per request.
     """
     dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=False)
+    tolerate_concurrent_progress_bar_resets()
+
+
+class _ClearTolerantBarRegistry(WeakSet):  # type: ignore[type-arg]
+    """tqdm's registry of live bars, whose ``remove`` forgives a bar that is already gone.
+
+    DSPy's ``ParallelExecutor.execute`` calls ``tqdm.tqdm._instances.clear()`` without tqdm's lock. With several
+    evaluations or optimizer trials running at once on worker threads, that clear can land between a disabled bar's
+    registration (``tqdm.__new__``) and its unregistration (``tqdm.__init__``), which then raises ``KeyError`` and
+    failed a whole evaluation as INTERNAL (found by the chaos soak). tqdm's own ``_decr_instances`` already ignores
+    that ``KeyError``; this makes the disabled-bar path do the same.
+    """
+
+    def remove(self, item: object) -> None:
+        self.discard(item)
+
+
+def tolerate_concurrent_progress_bar_resets() -> None:
+    """Install :class:`_ClearTolerantBarRegistry` as tqdm's bar registry (idempotent; keeps the bars it holds)."""
+    with tqdm.tqdm.get_lock():
+        if not isinstance(tqdm.tqdm._instances, _ClearTolerantBarRegistry):
+            tqdm.tqdm._instances = _ClearTolerantBarRegistry(tqdm.tqdm._instances)
 
 
 @dataclass(frozen=True)
