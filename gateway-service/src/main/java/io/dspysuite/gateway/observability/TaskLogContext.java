@@ -7,7 +7,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
- * Names the task a log line is about: {@code task_id} and {@code tenant} in the MDC, which the JSON console log
+ * Names the task a log line is about: {@code task_id} and {@code tenant_id} in the MDC, which the JSON console log
  * writes with every line (under {@code mdc}, next to the OpenTelemetry {@code traceId}/{@code spanId}).
  * <p>
  * Quarkus keeps the MDC on the current Vert.x duplicated context (one per HTTP request, per Kafka record, per
@@ -18,7 +18,8 @@ import io.vertx.core.Vertx;
 public final class TaskLogContext {
 
     public static final String TASK_ID = "task_id";
-    public static final String TENANT = "tenant";
+    /** The same field name as the Python service's log lines. */
+    public static final String TENANT = "tenant_id";
 
     private TaskLogContext() {
     }

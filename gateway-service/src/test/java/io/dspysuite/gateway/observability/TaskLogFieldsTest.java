@@ -23,7 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 
 /**
- * Log lines about a task carry {@code task_id} and {@code tenant} in the MDC (the JSON log's {@code mdc} object):
+ * Log lines about a task carry {@code task_id} and {@code tenant_id} in the MDC (the JSON log's {@code mdc} object):
  * on the REST submission path and in the Kafka consumer of task events. The WebSocket path is in TaskSocketTest.
  */
 @QuarkusTest
