@@ -1,6 +1,7 @@
 package io.dspysuite.systemtests;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -73,9 +74,10 @@ class MetricsEndToEndTest {
 
     @Test
     void orchestrationReadinessCoversThePythonService() {
-        SuiteClient.Response ready = new SuiteClient(
-                "http://localhost:" + suite.config().orchestrationPort(), "").get("/q/health/ready");
-        assertThat(ready.status()).as("%s", ready.body()).isEqualTo(200);
+        SuiteClient orchestration = new SuiteClient("http://localhost:" + suite.config().orchestrationPort(), "");
+        // Awaited: a slow answer (DOWN) of the DSPy check is reused for a few seconds before it is asked again.
+        SuiteClient.Response ready = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                .until(() -> orchestration.get("/q/health/ready"), response -> response.status() == 200);
         assertThat(ready.body().path("checks")).anySatisfy(check -> {
             assertThat(check.path("name").asText()).isEqualTo("DSPy service (gRPC health)");
             assertThat(check.path("status").asText()).isEqualTo("UP");

@@ -1,6 +1,7 @@
 package io.dspysuite.orchestration.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.URI;
@@ -8,6 +9,7 @@ import java.net.URL;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +38,7 @@ class OperationsEndpointsTest {
 
     @Test
     void readinessIsUpAndCoversKafkaAndTheDatabase() throws Exception {
-        HttpResponse<String> response = get(readiness);
+        HttpResponse<String> response = awaitReady();
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body())
@@ -80,11 +82,16 @@ class OperationsEndpointsTest {
 
     @Test
     void healthReportsTheBreakerStateAsDataOfACheckThatStaysUp() throws Exception {
-        HttpResponse<String> response = get(readiness);
+        HttpResponse<String> response = awaitReady();
 
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         assertThat(response.body()).contains("DSPy circuit breaker")
                 .containsPattern("\"dspy_breaker\"\\s*:\\s*\"closed\"");
+    }
+
+    /** Ready once every dependency answered (a DOWN answer of the DSPy check is reused for a few seconds). */
+    private HttpResponse<String> awaitReady() {
+        return await().atMost(Duration.ofSeconds(60)).until(() -> get(readiness), r -> r.statusCode() == 200);
     }
 
     private HttpResponse<String> get(URL url) throws IOException, InterruptedException {
