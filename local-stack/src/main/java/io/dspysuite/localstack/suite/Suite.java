@@ -27,6 +27,11 @@ public final class Suite implements AutoCloseable {
 
     private static final Duration PYTHON_START_TIMEOUT = Duration.ofMinutes(3);
     private static final Duration JAVA_START_TIMEOUT = Duration.ofMinutes(2);
+    /**
+     * The orchestration service's readiness includes the Python service's gRPC health, which reports SERVING only
+     * once the model is warmed up (after the port the Python probe waits for opened): its wait covers that too.
+     */
+    private static final Duration ORCHESTRATION_READY_TIMEOUT = JAVA_START_TIMEOUT.plus(Duration.ofMinutes(3));
 
     private final SuiteConfig config;
     private final Consumer<String> reporter;
@@ -90,7 +95,7 @@ public final class Suite implements AutoCloseable {
         for (int replica = 0; replica < orchestrations.size(); replica++) {
             HealthProbe.await(replicaName("orchestration-service", replica), HealthProbe.http200(
                     "http://localhost:" + config.orchestrationPorts().get(replica) + "/q/health/ready"),
-                    JAVA_START_TIMEOUT, orchestrations.get(replica));
+                    ORCHESTRATION_READY_TIMEOUT, orchestrations.get(replica));
         }
 
         List<SupervisedProcess> gateways = new ArrayList<>();

@@ -5,6 +5,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
+import io.dspysuite.gateway.observability.TaskLogContext;
 import io.dspysuite.gateway.task.ws.LiveEventHub;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.smallrye.mutiny.Uni;
@@ -25,6 +26,10 @@ public class TaskLiveConsumer {
     // Returning a Uni keeps the method on the consumer's event loop (a void method would be dispatched to a worker).
     @Incoming("task-live")
     public Uni<Void> consume(Message<TaskEvent> message) {
+        TaskEvent payload = message.getPayload();
+        if (payload != null) {
+            TaskLogContext.put(payload.getTaskId(), payload.getTenantId());
+        }
         TaskEventMapper.map(message.getPayload()).ifPresent(hub::publish);
         return Uni.createFrom().completionStage(message::ack);
     }

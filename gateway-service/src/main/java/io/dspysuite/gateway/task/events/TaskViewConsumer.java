@@ -8,6 +8,7 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.dspysuite.gateway.observability.TaskLogContext;
 import io.dspysuite.gateway.task.model.TaskEventRecord;
 import io.dspysuite.gateway.task.store.TaskEventStore;
 import io.dspysuite.protos.events.v1.TaskEvent;
@@ -31,6 +32,11 @@ public class TaskViewConsumer {
 
     @Incoming("task-view")
     public Uni<Void> consume(Message<TaskEvent> message) {
+        TaskEvent payload = message.getPayload();
+        if (payload != null) {
+            // Each record has its own duplicated context: the tags end with it.
+            TaskLogContext.put(payload.getTaskId(), payload.getTenantId());
+        }
         TaskEventRecord event = TaskEventMapper.map(message.getPayload()).orElse(null);
         if (event == null) {
             LOG.warnf("skipping a record on dspy.tasks.events that is not a valid task event: %s", describe(message));

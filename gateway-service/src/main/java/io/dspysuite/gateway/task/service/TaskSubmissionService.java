@@ -11,6 +11,7 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.dspysuite.gateway.json.Uuids;
+import io.dspysuite.gateway.observability.TaskLogContext;
 import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.ErrorCode;
 import io.dspysuite.gateway.ratelimit.SubmitRateLimiter;
@@ -72,6 +73,7 @@ public class TaskSubmissionService {
             return parser.parse(task, idempotencyKey);
         })
                 .chain(submission -> store.insert(Uuids.v7(), tenantId, submission, currentTraceId())
+                        .invoke(inserted -> TaskLogContext.put(inserted.task().id(), tenantId))
                         .chain(inserted -> inserted.created()
                                 ? publish(inserted.task(), beforePublish)
                                 : resubmission(inserted.task(), submission, beforePublish)));
@@ -93,6 +95,7 @@ public class TaskSubmissionService {
     }
 
     private Uni<Submitted> replay(TaskRow existing, Consumer<UUID> beforePublish) {
+        LOG.infof("task %s: idempotent resubmission, the existing task is returned", existing.id());
         notify(beforePublish, existing.id());
         return Uni.createFrom().item(new Submitted(views.of(existing), false));
     }
@@ -105,6 +108,7 @@ public class TaskSubmissionService {
      */
     private Uni<Submitted> publish(TaskRow task, Consumer<UUID> beforePublish) {
         notify(beforePublish, task.id());
+        LOG.infof("task %s: accepted (%s), publishing its request", task.id(), task.kind().wire());
         Counter.builder("dspy_suite_tasks_submitted")
                 .description("Tasks accepted (stored) by this replica, by kind; idempotent replays not counted")
                 .tag("kind", task.kind().wire())

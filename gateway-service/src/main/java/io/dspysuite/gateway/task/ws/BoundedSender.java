@@ -8,6 +8,7 @@ import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
+import io.dspysuite.gateway.task.ws.WebSocketMetrics.FrameKind;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -16,6 +17,7 @@ import io.smallrye.mutiny.Uni;
  * count grow; past either bound the sender stops for good and calls {@code onOverflow} once, which closes the
  * connection with {@link #CLOSE_SLOW_CONSUMER}. The client reconnects and subscribes with {@code after_seq}: the
  * event log replays what it missed, so nothing is lost, and the server never buffers without limit.
+ * Every frame is counted in {@link WebSocketMetrics}: sent once written, dropped when refused or when the write failed.
  */
 final class BoundedSender {
 
@@ -29,20 +31,24 @@ final class BoundedSender {
     private final int maxFrames;
     private final long maxBytes;
     private final Runnable onOverflow;
+    private final WebSocketMetrics metrics;
     private final AtomicInteger queuedFrames = new AtomicInteger();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicBoolean overflowed = new AtomicBoolean();
 
-    BoundedSender(Function<String, Uni<Void>> write, int maxFrames, long maxBytes, Runnable onOverflow) {
+    BoundedSender(Function<String, Uni<Void>> write, int maxFrames, long maxBytes, Runnable onOverflow,
+            WebSocketMetrics metrics) {
         this.write = write;
+        this.metrics = metrics;
         this.maxFrames = maxFrames;
         this.maxBytes = maxBytes;
         this.onOverflow = onOverflow;
     }
 
     /** Hands the frame to the socket without blocking; false if the bound was hit (the frame is dropped). */
-    boolean send(String frame) {
+    boolean send(String frame, FrameKind kind) {
         if (overflowed.get()) {
+            metrics.droppedSlowConsumer();
             return false;
         }
         long size = frame.getBytes(StandardCharsets.UTF_8).length;
@@ -50,13 +56,19 @@ final class BoundedSender {
         long bytes = queuedBytes.addAndGet(size);
         if (frames > maxFrames || bytes > maxBytes) {
             release(size);
+            metrics.droppedSlowConsumer();
             if (overflowed.compareAndSet(false, true)) {
+                metrics.slowConsumerClosed();
                 onOverflow.run();
             }
             return false;
         }
-        write.apply(frame).subscribe().with(v -> release(size), e -> {
+        write.apply(frame).subscribe().with(v -> {
             release(size);
+            metrics.sent(kind);
+        }, e -> {
+            release(size);
+            metrics.droppedWriteFailed();
             LOG.debugf("sending a frame failed: %s", e.getMessage());
         });
         return true;

@@ -27,7 +27,7 @@ final class SocketSession {
     static final short CLOSE_KEY_REVOKED = 4401;
 
     SocketSession(WebSocketConnection connection, String tenantId, UUID keyId, LiveEventHub hub, Frames frames,
-            TaskSubscriptions factory, WebSocketLimits limits, Runnable onSlowConsumer) {
+            TaskSubscriptions factory, WebSocketLimits limits, WebSocketMetrics metrics) {
         this.connection = connection;
         this.tenantId = tenantId;
         this.keyId = keyId;
@@ -36,14 +36,13 @@ final class SocketSession {
         this.factory = factory;
         this.sender = new BoundedSender(connection::sendText, limits.maxQueuedFrames(),
                 limits.maxQueuedBytes().asLongValue(), () -> {
-                    onSlowConsumer.run();
                     LOG.infof("closing WebSocket connection %s of tenant %s: it does not keep up", connection.id(),
                             tenantId);
                     close();
                     connection.close(new io.quarkus.websockets.next.CloseReason(BoundedSender.CLOSE_SLOW_CONSUMER,
                             BoundedSender.CLOSE_REASON)).subscribe().with(v -> {
                             }, e -> LOG.debugf("closing connection %s failed: %s", connection.id(), e.getMessage()));
-                });
+                }, metrics);
     }
 
     String tenantId() {
@@ -73,7 +72,7 @@ final class SocketSession {
      * {@code @OnClose} cleans up.
      */
     void send(String frame) {
-        sender.send(frame);
+        sender.send(frame, WebSocketMetrics.FrameKind.CONTROL);
     }
 
     /**
@@ -116,7 +115,7 @@ final class SocketSession {
     private final TaskSubscription.Sink sink = new TaskSubscription.Sink() {
         @Override
         public void send(EventFrame frame) {
-            SocketSession.this.send(frame.json());
+            sender.send(frame.json(), WebSocketMetrics.FrameKind.EVENT);
         }
 
         @Override

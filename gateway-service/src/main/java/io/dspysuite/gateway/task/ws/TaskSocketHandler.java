@@ -18,13 +18,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dspysuite.gateway.auth.ApiKeyStore;
 import io.dspysuite.gateway.json.StrictJson;
 import io.dspysuite.gateway.json.Uuids;
+import io.dspysuite.gateway.observability.TaskLogContext;
 import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.ErrorCode;
 import io.dspysuite.gateway.task.service.TaskCancelService;
 import io.dspysuite.gateway.task.service.TaskSubmissionService;
 import io.dspysuite.gateway.task.store.TaskStore;
 import io.quarkus.websockets.next.WebSocketConnection;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
@@ -53,19 +53,17 @@ public class TaskSocketHandler {
     private final Vertx vertx;
     private final ApiKeyStore keys;
     private final Set<SocketSession> sessions = ConcurrentHashMap.newKeySet();
-    private final Counter slowConsumerCloses;
+    private final WebSocketMetrics metrics;
     private long heartbeatTimer = -1;
     private long keyCheckTimer = -1;
 
     public TaskSocketHandler(StrictJson json, Frames frames, TaskSubmissionService submissions, TaskStore tasks,
             LiveEventHub hub, TaskSubscriptions subscriptions, TaskCancelService cancels, WebSocketLimits limits,
-            Vertx vertx, MeterRegistry registry, ApiKeyStore keys) {
+            Vertx vertx, MeterRegistry registry, WebSocketMetrics metrics, ApiKeyStore keys) {
         this.keys = keys;
         this.limits = limits;
         this.vertx = vertx;
-        this.slowConsumerCloses = Counter.builder("dspy_suite_ws_slow_consumer_closes")
-                .description("WebSocket connections closed with 4008 because the client did not keep up")
-                .register(registry);
+        this.metrics = metrics;
         Gauge.builder("dspy_suite_ws_connections", sessions, Set::size)
                 .description("Open /ws/v1 connections on this replica").register(registry);
         this.cancels = cancels;
@@ -79,7 +77,7 @@ public class TaskSocketHandler {
 
     SocketSession open(WebSocketConnection connection, String tenantId, UUID keyId) {
         SocketSession session = new SocketSession(connection, tenantId, keyId, hub, frames, subscriptions, limits,
-                slowConsumerCloses::increment);
+                metrics);
         sessions.add(session);
         return session;
     }
@@ -133,6 +131,9 @@ public class TaskSocketHandler {
     }
 
     Uni<Void> handle(SocketSession session, String text) {
+        // One duplicated context serves the whole connection: a frame's log lines must not name the task of an
+        // earlier frame (a submit names its own once the task id is known).
+        TaskLogContext.clear();
         // Deferred: even an unexpected exception becomes an error frame instead of closing the connection.
         return Uni.createFrom().deferred(() -> dispatch(session, text))
                 .onFailure().recoverWithUni(failure -> {

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
@@ -27,8 +29,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.dspysuite.gateway.support.KafkaTestClient;
+import io.dspysuite.gateway.support.LogCapture;
 import io.dspysuite.gateway.support.TestKeys;
 import io.dspysuite.gateway.support.TestTenants;
+import io.dspysuite.gateway.task.service.TaskSubmissionService;
 import io.dspysuite.localstack.testing.SuiteInfraTestResource;
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.dspysuite.protos.events.v1.TaskStatus;
@@ -152,6 +156,50 @@ class TaskSocketTest {
         // Nothing after the final event, not even a duplicate.
         client.send("{\"type\":\"ping\"}");
         assertThat(client.nextFor(taskId).path("type").asText()).isEqualTo("pong");
+    }
+
+    @Test
+    void framesSentAreCountedAndTheSubmitLogNamesTheTask() throws Exception {
+        double eventsBefore = metric("dspy_suite_ws_frames_sent_total", "frame=\"event\"");
+        double controlBefore = metric("dspy_suite_ws_frames_sent_total", "frame=\"control\"");
+        try (LogCapture logs = LogCapture.of(TaskSubmissionService.class)) {
+            Client client = connect(TestKeys.DEV);
+            client.send("{\"type\":\"submit\",\"request_id\":\"m1\",\"task\":" + TASK + "}");
+            UUID taskId = UUID.fromString(client.next().path("task_id").asText());
+
+            // The connection's context serves many tasks; the submit's own lines name this one.
+            LogCapture.Line accepted = logs.lineContaining(taskId.toString()).orElseThrow();
+            assertThat(accepted.taskId()).isEqualTo(taskId.toString());
+            assertThat(accepted.tenant()).isEqualTo("dev");
+
+            KafkaTestClient.awaitRequest(taskId).orElseThrow();
+            KafkaTestClient.send(KafkaTestClient.succeeded(taskId, "answer", "Paris"));
+            for (int i = 0; i < 4; i++) {
+                client.nextFor(taskId);
+            }
+        }
+        // Counted once the socket wrote them: the accepted frame and the task's four events.
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertThat(metric("dspy_suite_ws_frames_sent_total", "frame=\"event\"")).isGreaterThanOrEqualTo(eventsBefore + 4);
+            assertThat(metric("dspy_suite_ws_frames_sent_total", "frame=\"control\"")).isGreaterThanOrEqualTo(controlBefore + 1);
+        });
+        String exposition = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(exposition).contains("dspy_suite_ws_frames_dropped_total{reason=\"slow_consumer\"}",
+                "dspy_suite_ws_frames_dropped_total{reason=\"write_failed\"}", "dspy_suite_ws_slow_consumer_closes_total",
+                "dspy_suite_ws_connections");
+    }
+
+    /** The sum of a metric's samples on /q/metrics whose labels contain {@code labels}. */
+    private static double metric(String name, String labels) {
+        String exposition = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + "\\{([^}]*)\\}\\s+(\\S+)").matcher(exposition);
+        double total = 0;
+        while (m.find()) {
+            if (m.group(1).contains(labels)) {
+                total += Double.parseDouble(m.group(2));
+            }
+        }
+        return total;
     }
 
     @Test

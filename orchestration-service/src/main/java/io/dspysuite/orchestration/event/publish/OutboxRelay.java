@@ -16,6 +16,7 @@ import org.jboss.logging.Logger;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
+import io.dspysuite.orchestration.observability.TaskLogContext;
 import io.dspysuite.protos.events.v1.TaskEvent;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -90,7 +91,8 @@ public class OutboxRelay {
     private void drain() {
         while (!stopped && again.get() && running.compareAndSet(false, true)) {
             again.set(false);
-            relayBatch().subscribe().with(this::relayed, this::relayFailed);
+            // Kicked from a task's own (tagged) context, the batch about many tasks runs on one of its own.
+            TaskLogContext.runUntagged(vertx.getDelegate(), this::relayBatch).subscribe().with(this::relayed, this::relayFailed);
             return;
         }
     }
@@ -145,10 +147,20 @@ public class OutboxRelay {
                 .collect().last()
                 .replaceWith(sent)
                 .onFailure().recoverWithItem(failure -> {
-                    LOG.warnf(failure, "task %s: publishing event seq %d failed; retried later",
-                            rows.get(0).getUUID("task_id"), rows.get(sent.size()).getLong("seq"));
+                    Row failed = rows.get(sent.size());
+                    TaskLogContext.logAbout(failed.getUUID("task_id").toString(), tenantOf(failed),
+                            () -> LOG.warnf(failure, "task %s: publishing event seq %d failed; retried later",
+                                    failed.getUUID("task_id"), failed.getLong("seq")));
                     return sent;
                 });
+    }
+
+    private static String tenantOf(Row row) {
+        try {
+            return TaskEvent.parseFrom(row.getBuffer("event").getBytes()).getTenantId();
+        } catch (InvalidProtocolBufferException e) {
+            return null;
+        }
     }
 
     private static TaskEvent decode(Row row) {

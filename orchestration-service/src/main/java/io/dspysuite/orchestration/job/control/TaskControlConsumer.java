@@ -10,6 +10,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
+import io.dspysuite.orchestration.observability.TaskLogContext;
+
 import io.dspysuite.protos.events.v1.TaskControl;
 import io.smallrye.mutiny.Uni;
 
@@ -55,6 +57,8 @@ public class TaskControlConsumer {
             LOG.warnf("cancel for a task id that is not a UUID skipped");
             return Uni.createFrom().voidItem();
         }
+        // Each record has its own duplicated context: the tags end with it.
+        TaskLogContext.put(id.toString(), control.getTenantId());
         if (control.getTenantId().isBlank()) {
             LOG.warnf("task %s: cancel without tenant skipped", id);
             return Uni.createFrom().voidItem();

@@ -12,9 +12,11 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.dspysuite.orchestration.observability.TaskLogContext;
 import io.dspysuite.protos.events.v1.TaskRequested;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.vertx.core.Vertx;
 
 /**
  * Consumes {@code dspy.tasks.requested} with bounded demand: at most {@code dspy-suite.ingest.max-pending} requests
@@ -35,9 +37,12 @@ public class TaskRequestConsumer {
     private final JobIngestor ingestor;
     private final IngestBackpressure backpressure;
     private final Duration retryFor;
+    private final Vertx vertx;
 
     TaskRequestConsumer(JobIngestor ingestor, IngestBackpressure backpressure,
-            @ConfigProperty(name = "dspy-suite.ingest.retry-for", defaultValue = "10m") Duration retryFor) {
+            @ConfigProperty(name = "dspy-suite.ingest.retry-for", defaultValue = "10m") Duration retryFor,
+            Vertx vertx) {
+        this.vertx = vertx;
         this.ingestor = ingestor;
         this.backpressure = backpressure;
         this.retryFor = retryFor;
@@ -48,8 +53,18 @@ public class TaskRequestConsumer {
         return backpressure.subscriber(this::ingest);
     }
 
-    /** Stores one request; acks or nacks its record when done. Never fails (the outcome is in the ack). */
+    /**
+     * Stores one request; acks or nacks its record when done. Never fails (the outcome is in the ack). Runs on a
+     * duplicated context of its own whose log lines carry the task's id and tenant (a subscriber method is called
+     * outside the record's context).
+     */
     Uni<Void> ingest(Message<TaskRequested> message) {
+        TaskRequested request = message.getPayload();
+        return TaskLogContext.run(vertx, request == null ? null : request.getTaskId(),
+                request == null ? null : request.getTenantId(), () -> store(message));
+    }
+
+    private Uni<Void> store(Message<TaskRequested> message) {
         TaskRequested request = message.getPayload();
         String traceParent = traceParent(message);
         return Uni.createFrom().deferred(() -> ingestor.ingest(request, traceParent))

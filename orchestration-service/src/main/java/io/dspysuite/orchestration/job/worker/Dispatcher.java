@@ -41,7 +41,7 @@ public class Dispatcher {
         for (JobQueue queue : JobQueue.values()) {
             QueuesConfig.Queue settings = config.of(queue);
             runners.put(queue, new QueueRunner(queue, settings.concurrency(), settings.lease(), replicaId, store,
-                    executor, metrics, circuit, relay));
+                    executor, metrics, circuit, relay, vertx));
         }
     }
 

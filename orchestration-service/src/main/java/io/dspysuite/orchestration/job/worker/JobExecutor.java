@@ -24,6 +24,7 @@ import io.dspysuite.orchestration.event.publish.TaskRef;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobError;
 import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.observability.TaskLogContext;
 import io.dspysuite.orchestration.program.model.ResolvedProgram;
 import io.dspysuite.orchestration.program.service.ProgramResolver;
 import io.dspysuite.orchestration.program.service.VersionMetadata;
@@ -111,10 +112,14 @@ public class JobExecutor {
                 // The tenant travels as W3C baggage with the trace context: the DSPy service's logs and spans name it.
                 Context.root().with(span).with(Baggage.builder().put("tenant.id", job.tenantId()).build()));
         inFlight.add(job, call);
+        // The gRPC call completes on a gRPC thread: the outcome is recorded back on the attempt's context (whose
+        // log lines name the task), when it runs on one.
+        io.vertx.core.Context attemptContext = io.vertx.core.Vertx.currentContext();
         return Uni.createFrom().deferred(() -> programs.resolve(job.request()))
                 .chain(program -> dspy.execute(tools.withCallerTools(
                         ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec())), timeout, call)
                         .map(result -> new Outcome(program, result)))
+                .plug(uni -> attemptContext == null ? uni : uni.emitOn(TaskLogContext.on(attemptContext)))
                 .onItemOrFailure().transformToUni((outcome, failure) -> updates.drain().chain(() -> failure == null
                         ? succeed(job, task, outcome, span, started)
                         : fail(job, task, failure, span, started)))

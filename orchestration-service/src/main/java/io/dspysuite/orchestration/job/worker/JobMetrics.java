@@ -47,20 +47,16 @@ public class JobMetrics {
      */
     void ended(ClaimedJob job, Duration ran, String outcome, String code) {
         String kind = kind(job);
+        // Also the count of attempts by outcome (dspy_suite_job_run_seconds_count), which replaced the former
+        // dspy_jobs_finished_total counter.
         Timer.builder("dspy_suite_job_run")
-                .description("Run time of job attempts")
+                .description("Run time of job attempts, by queue, kind and outcome")
                 .tag("queue", job.queue().dbValue())
                 .tag("kind", kind)
                 .tag("outcome", outcome)
                 .publishPercentileHistogram()
                 .register(registry)
                 .record(ran);
-        Counter.builder("dspy.jobs.finished")
-                .description("Job attempts that ended on this replica, by outcome")
-                .tag("queue", job.queue().dbValue())
-                .tag("outcome", outcome)
-                .register(registry)
-                .increment();
         switch (outcome) {
             case "completed" -> taskFinished(kind, "succeeded", "");
             case "discarded" -> taskFinished(kind, "failed", code);

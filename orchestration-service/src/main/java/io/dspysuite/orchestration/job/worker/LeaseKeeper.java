@@ -16,6 +16,7 @@ import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.observability.TaskLogContext;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
@@ -91,8 +92,9 @@ public class LeaseKeeper {
     private void stopLost(List<ClaimedJob> jobs, Set<UUID> renewed) {
         for (ClaimedJob job : jobs) {
             if (!renewed.contains(job.id())) {
-                LOG.infof("task %s: attempt %d is no longer held here (cancelled or rescued); stopping its call",
-                        job.id(), job.attempt());
+                TaskLogContext.logAbout(job.id().toString(), job.tenantId(), () -> LOG.infof(
+                        "task %s: attempt %d is no longer held here (cancelled or rescued); stopping its call",
+                        job.id(), job.attempt()));
                 inFlight.cancel(job);
             }
         }

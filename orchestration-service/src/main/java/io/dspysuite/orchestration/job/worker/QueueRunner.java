@@ -11,6 +11,8 @@ import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.dspysuite.orchestration.job.store.JobStore;
+import io.dspysuite.orchestration.observability.TaskLogContext;
+import io.vertx.core.Vertx;
 
 /**
  * Claims and runs the jobs of one queue on this replica, never more than {@code concurrency} at a time.
@@ -32,6 +34,7 @@ final class QueueRunner {
     private final JobMetrics metrics;
     private final DspyCircuit circuit;
     private final OutboxRelay relay;
+    private final Vertx vertx;
 
     private final AtomicInteger executing = new AtomicInteger();
     private final AtomicBoolean claiming = new AtomicBoolean();
@@ -39,7 +42,7 @@ final class QueueRunner {
     private volatile boolean stopped;
 
     QueueRunner(JobQueue queue, int concurrency, Duration lease, String replicaId, JobStore store,
-            JobExecutor executor, JobMetrics metrics, DspyCircuit circuit, OutboxRelay relay) {
+            JobExecutor executor, JobMetrics metrics, DspyCircuit circuit, OutboxRelay relay, Vertx vertx) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("queue " + queue.dbValue() + ": concurrency must be at least 1");
         }
@@ -52,6 +55,7 @@ final class QueueRunner {
         this.metrics = metrics;
         this.circuit = circuit;
         this.relay = relay;
+        this.vertx = vertx;
         metrics.executingGauge(queue, executing::get);
     }
 
@@ -83,7 +87,9 @@ final class QueueRunner {
                 claiming.set(false);
                 continue;
             }
-            store.claim(queue, free, lease, replicaId).subscribe().with(this::claimed, this::claimFailed);
+            // A wake-up may come from a task's own (tagged) context; the claim is about other tasks.
+            TaskLogContext.runUntagged(vertx, () -> store.claim(queue, free, lease, replicaId))
+                    .subscribe().with(this::claimed, this::claimFailed);
             return;
         }
     }
@@ -104,8 +110,9 @@ final class QueueRunner {
         LOG.errorf(failure, "claiming jobs of queue %s failed", queue.dbValue());
     }
 
+    /** Each attempt runs on a duplicated context of its own, so its log lines carry its task id and tenant. */
     private void start(ClaimedJob job) {
-        executor.execute(job)
+        TaskLogContext.run(vertx, job.id().toString(), job.tenantId(), () -> executor.execute(job))
                 .onTermination().invoke(this::release)
                 .subscribe().with(
                         ignored -> {
