@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dspysuite.gateway.task.model.EventType;
 import io.dspysuite.gateway.task.model.TaskEventRecord;
 import io.dspysuite.gateway.task.model.TaskStatus;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -82,7 +83,22 @@ public class TaskEventStore {
 
     /** Logs the event and projects it onto its task, in one transaction (so the offset may be committed after). */
     public Uni<Applied> apply(TaskEventRecord event) {
-        return pool.withTransaction(conn -> conn.preparedQuery(INSERT_EVENT)
+        return pool.withTransaction(conn -> apply(conn, event));
+    }
+
+    /**
+     * Logs and projects {@code events} in the given order, all in one transaction: one commit for a whole poll of the
+     * topic instead of one per event, so the view keeps up with the topic however far it fell behind (each event
+     * still costs its statements, the commit is shared). Fails, and writes nothing, if any event fails.
+     */
+    public Uni<List<Applied>> applyAll(List<TaskEventRecord> events) {
+        return pool.withTransaction(conn -> Multi.createFrom().iterable(events)
+                .onItem().transformToUniAndConcatenate(event -> apply(conn, event))
+                .collect().asList());
+    }
+
+    private Uni<Applied> apply(SqlConnection conn, TaskEventRecord event) {
+        return conn.preparedQuery(INSERT_EVENT)
                 .execute(Tuple.of(event.taskId(), event.seq(), event.type().wire(), json.write(event.data()),
                         utc(event.occurredAt())))
                 .chain(inserted -> {
@@ -91,7 +107,7 @@ public class TaskEventStore {
                     }
                     return taskExists(conn, event.taskId())
                             .map(exists -> exists ? Applied.DUPLICATE : Applied.UNKNOWN_TASK);
-                }));
+                });
     }
 
     private Uni<Void> project(SqlConnection conn, TaskEventRecord event) {
