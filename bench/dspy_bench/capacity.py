@@ -90,6 +90,8 @@ class ClientPool:
                         limit=1 << 26,
                     )
                 )
+        # Wait until every process has started (imported aiohttp): opening times then count handshakes only.
+        await asyncio.gather(*(self._ask(p, {"cmd": "open", "count": 0, "seconds": 1}, 120) for p in self._processes))
         return self
 
     async def _ask(self, process: asyncio.subprocess.Process, command: dict[str, Any], timeout: float) -> Any:
@@ -102,11 +104,16 @@ class ClientPool:
             raise RuntimeError(f"a WebSocket client process exited; see {self._log_file}")
         return json.loads(line)
 
-    async def open(self, total: int, timeout: float) -> tuple[int, int, str | None]:
-        """Opens `total` more connections spread over the processes; returns (open now, failed, first error)."""
+    async def open(self, total: int, seconds: float) -> tuple[int, int, str | None]:
+        """Opens `total` more connections spread over the processes, starting none after `seconds`; returns (open
+        now, failed, first error)."""
         shares = [total // self._count + (1 if i < total % self._count else 0) for i in range(self._count)]
+        # A handshake started just before the deadline may take its own 30 s timeout.
         answers = await asyncio.gather(
-            *(self._ask(p, {"cmd": "open", "count": n}, timeout) for p, n in zip(self._processes, shares, strict=True))
+            *(
+                self._ask(p, {"cmd": "open", "count": n, "seconds": seconds}, seconds + 90)
+                for p, n in zip(self._processes, shares, strict=True)
+            )
         )
         errors = [a["first_error"] for a in answers if a["first_error"]]
         return sum(a["ok"] for a in answers), sum(a["failed"] for a in answers), errors[0] if errors else None
@@ -303,18 +310,35 @@ async def _suite_fan_out(suite: LaunchedSuite, plan: Any, work_dir: Path) -> dic
             await pool.subscribe(task_id)
             since = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=plan.fanout_settle)
             final = await _await_final(http, suite.gateway_url, task_id)
-            # The final event's frames are on their way: give the subscribers a moment to read them.
-            await asyncio.sleep(0.5)
-            report = await pool.report(since)
-            latencies += report.latencies_ms
-            deliveries.update(report.deliveries)
+            mine, delivered = await _collect(pool, since)
+            latencies += mine
+            deliveries.update(delivered)
             _log(
-                f"fan-out task {seq}: {final}, {len(report.deliveries)} live events, "
-                f"{len(report.latencies_ms)} deliveries to {opened} subscribers"
+                f"fan-out task {seq}: {final}, {len(delivered)} live events, "
+                f"{len(mine)} deliveries to {opened} subscribers"
             )
     return _latency_run(
         "suite (gateway /ws/v1)", latencies, deliveries, plan.fanout_subscribers, time.monotonic() - started
     )
+
+
+async def _collect(
+    pool: ClientPool, since: dt.datetime, quiet: float = 1.5, limit: float = 60.0
+) -> tuple[list[float], dict[str, int]]:
+    """Gathers the timed deliveries until none has arrived for `quiet` seconds (late frames to slow subscribers still
+    count) or `limit` passes."""
+    latencies: list[float] = []
+    deliveries: dict[str, int] = {}
+    started = last = time.monotonic()
+    while time.monotonic() - last < quiet and time.monotonic() - started < limit:
+        await asyncio.sleep(0.5)
+        report = await pool.report(since)
+        if report.latencies_ms:
+            last = time.monotonic()
+            latencies += report.latencies_ms
+            for key, count in report.deliveries.items():
+                deliveries[key] = deliveries.get(key, 0) + count
+    return latencies, deliveries
 
 
 async def _await_final(http: aiohttp.ClientSession, url: str, task_id: str) -> str:
@@ -342,11 +366,11 @@ async def _baseline_fan_out(server: BaselineServer, plan: Any, work_dir: Path, e
                 async with http.post(f"{server.url}/broadcast") as response:
                     response.raise_for_status()
                 await asyncio.sleep(0.5)
-        report = await pool.report(since)
+        latencies, deliveries = await _collect(pool, since)
     return _latency_run(
         "plain Python (aiohttp WebSocket server)",
-        report.latencies_ms,
-        report.deliveries,
+        latencies,
+        deliveries,
         plan.fanout_subscribers,
         time.monotonic() - started,
     )
@@ -373,7 +397,7 @@ async def _hold_sessions(
         while opened < target and time.monotonic() - started < plan.ws_open_timeout:
             step_started = time.monotonic()
             now_open, step_failed, error = await pool.open(
-                min(step, target - opened), plan.ws_open_timeout - (time.monotonic() - started) + 30
+                min(step, target - opened), max(1.0, plan.ws_open_timeout - (time.monotonic() - started))
             )
             open_seconds = time.monotonic() - step_started
             gained = now_open - opened

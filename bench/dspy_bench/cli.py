@@ -53,6 +53,10 @@ def main() -> None:
     plan = SMOKE if args.smoke else FULL
     python = os.environ.get("DSPY_SUITE_PYTHON", sys.executable)
 
+    # llama.cpp's default of one thread per core spins on barriers: on a shared, loaded 2-core machine one predict of
+    # scenario (f) was seen to take 114-231 s with 2 threads against 5-9 s with 1. The suite's Python service (which
+    # inherits this environment) and the in-process path run the same setting; DSPY_LLAMA_N_THREADS overrides it.
+    os.environ.setdefault("DSPY_LLAMA_N_THREADS", "1")
     # Scenario (c) holds thousands of sockets in the gateway and the client processes, which inherit this limit.
     fd_limit = raise_fd_limit()
     started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -225,7 +226,11 @@ async def real_model(suite: LaunchedSuite, plan: Any, work_dir: Path) -> dict[st
             "in the service), so concurrency would only queue. Compile: BootstrapFewShot (max 4 bootstrapped + 4 "
             "labeled demos) of the named program `qa` on its shipped trainset, as "
             "`dspy-python-service/scripts/bench_bootstrap.py` does in plain Python, versus an `optimize` task "
-            "through the suite (which also scores the program before and after on the devset)."
+            "through the suite (which also scores the program before and after on the devset). llama.cpp threads "
+            "(DSPY_LLAMA_N_THREADS, the same for the service and the harness): "
+            f"{os.environ.get('DSPY_LLAMA_N_THREADS')}"
+            " — the harness sets 1 unless told otherwise: with 2 threads on the loaded, shared 2 cores one predict "
+            "was seen to take 114-231 s instead of 5-9 s (threads spinning on barriers while descheduled)."
         ),
         "runs": runs,
         "compile": {"plain_python": compile_plain, "suite": compile_suite},

@@ -3,7 +3,8 @@
 Driven over stdin/stdout with one JSON object per line, so several of these processes (each with its own event loop
 and file descriptors) can hold tens of thousands of connections between them:
 
-    {"cmd": "open", "count": N}          -> {"event": "opened", "ok": total open, "failed": N, "first_error": ...}
+    {"cmd": "open", "count": N, "seconds": S}
+                                         -> {"event": "opened", "ok": total open, "failed": N, "skipped": N, ...}
     {"cmd": "subscribe", "task_id": ID}  -> {"event": "subscribed", "sockets": N}
     {"cmd": "report", "since": ISO}      -> {"event": "report", "latencies_ms": [...], "deliveries": {"task:seq": N},
                                              "frames": N, "open": N}
@@ -22,6 +23,7 @@ import asyncio
 import datetime as dt
 import json
 import sys
+import time
 from typing import Any
 
 import aiohttp
@@ -41,13 +43,18 @@ class Clients:
         self._frames = 0
         self._requests = 0
 
-    async def open(self, count: int) -> dict[str, Any]:
-        failed = 0
+    async def open(self, count: int, seconds: float) -> dict[str, Any]:
+        """Opens up to `count` more connections; none is started after `seconds` (the rest count as skipped)."""
+        failed = skipped = 0
         first_error: str | None = None
+        deadline = time.monotonic() + seconds
 
         async def one() -> None:
-            nonlocal failed, first_error
+            nonlocal failed, skipped, first_error
             async with self._limit:
+                if time.monotonic() > deadline:
+                    skipped += 1
+                    return
                 try:
                     ws = await asyncio.wait_for(
                         self._session.ws_connect(self._url, headers=self._headers, heartbeat=None, max_msg_size=0),
@@ -61,7 +68,13 @@ class Clients:
             self._readers.append(asyncio.create_task(self._read(ws)))
 
         await asyncio.gather(*(one() for _ in range(count)))
-        return {"event": "opened", "ok": self.open_count(), "failed": failed, "first_error": first_error}
+        return {
+            "event": "opened",
+            "ok": self.open_count(),
+            "failed": failed,
+            "skipped": skipped,
+            "first_error": first_error,
+        }
 
     def open_count(self) -> int:
         return sum(1 for ws in self._sockets if not ws.closed)
@@ -127,7 +140,7 @@ async def serve(url: str, key: str | None, concurrency: int) -> None:
             command = json.loads(line)
             match command["cmd"]:
                 case "open":
-                    answer(await clients.open(int(command["count"])))
+                    answer(await clients.open(int(command["count"]), float(command["seconds"])))
                 case "subscribe":
                     answer(await clients.subscribe(str(command["task_id"])))
                 case "report":
