@@ -100,6 +100,10 @@ class LocalModelPath(Path_):
         return result
 
 
+def _rounded(value: Any) -> Any:
+    return round(value, 2) if isinstance(value, float) else value
+
+
 async def _suite_compile(suite: LaunchedSuite, params: dict[str, Any], timeout: float) -> dict[str, Any]:
     from dspy_service.named_programs import NAMED_PROGRAMS
 
@@ -122,7 +126,7 @@ async def _suite_compile(suite: LaunchedSuite, params: dict[str, Any], timeout: 
     usage = task.get("usage") or {}
     return {
         "task_seconds": round(seconds, 2),
-        "compile_seconds": outputs.get("compile_seconds"),
+        "compile_seconds": _rounded(outputs.get("compile_seconds")),
         "lm_calls": usage.get("lm_calls"),
         "score_before": outputs.get("score_before"),
         "score_after": outputs.get("score_after"),
