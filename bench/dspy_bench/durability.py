@@ -120,13 +120,15 @@ async def durability_cost(suite: LaunchedSuite, plan: Any, work_dir: Path) -> di
     runs: list[dict[str, Any]] = []
     switches: list[dict[str, Any]] = []
     try:
-        for mode in plan.durability_modes:
+        # Rounds alternate the modes (on, off, on, off in the full plan): the machine is shared and its load drifts,
+        # so a single before/after pair would measure the drift as much as the mode.
+        for round_no, mode in enumerate(plan.durability_modes, start=1):
             switch = pg.set_synchronous_commit(mode)
             _log(
                 f"synchronous_commit={mode}: {switch['sessions_ended']} sessions ended, "
                 f"new ones see {switch['new_sessions_see']}"
             )
-            name = f"suite, synchronous_commit={mode}"
+            name = f"suite, synchronous_commit={mode}, round {round_no}"
             path = SuitePath(suite.gateway_url, suite.api_key, name=name)
             async with path:
                 # The pools reconnect on first use; these calls also show that the suite took the switch in stride.
@@ -154,11 +156,13 @@ async def durability_cost(suite: LaunchedSuite, plan: Any, work_dir: Path) -> di
 
 
 def _pick(runs: list[dict[str, Any]], mode: str, kind: str, load: float, key: str) -> float | None:
-    for r in runs:
-        if r["path"].endswith(f"={mode}") and r["mode"] == kind and r["load"] == load:
-            value = r[key]
-            return None if value is None else float(value)
-    return None
+    """The mean over the rounds of `mode`."""
+    values = [
+        float(r[key])
+        for r in runs
+        if f"={mode}," in r["path"] and r["mode"] == kind and r["load"] == load and r[key] is not None
+    ]
+    return sum(values) / len(values) if values else None
 
 
 def _result(
@@ -173,7 +177,7 @@ def _result(
         on, off = (_pick(runs, m, "closed", clients, "throughput") for m in ("on", "off"))
         summary.append(
             {
-                "measure": f"throughput with synchronous_commit=off / on, {clients} clients",
+                "measure": f"throughput with synchronous_commit=off / on, {clients} clients (means over the rounds)",
                 "value": round(off / on, 3) if on and off is not None else None,
                 "target": "",
             }
@@ -196,11 +200,11 @@ def _result(
                     "target": "",
                 }
             )
-    for switch in switches:
+    for round_no, switch in enumerate(switches, start=1):
         summary.append(
             {
-                "measure": f"synchronous_commit={switch['mode']}: sessions ended at the switch / older sessions "
-                "left after the runs",
+                "measure": f"round {round_no}, synchronous_commit={switch['mode']}: sessions ended at the switch / "
+                "older sessions left after the runs",
                 "value": f"{switch['sessions_ended']} / {switch['older_sessions_left']}",
                 "target": "0 left",
             }
