@@ -113,3 +113,12 @@ async def burst(path: str, call: Call, in_flight: int, timeout: float) -> RunSta
     started = time.perf_counter()
     await asyncio.gather(*(recorder.timed(call, i, started, timeout) for i in range(in_flight)))
     return recorder.stats(path, "burst", in_flight, time.perf_counter() - started)
+
+
+async def sequential(path: str, call: Call, count: int, timeout: float) -> RunStats:
+    """`count` requests one after another (one client): the latency of a single call with nothing else in flight."""
+    recorder = _Recorder()
+    started = time.perf_counter()
+    for i in range(count):
+        await recorder.timed(call, i, time.perf_counter(), timeout)
+    return recorder.stats(path, "sequential", count, time.perf_counter() - started)

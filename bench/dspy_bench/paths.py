@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -57,8 +58,21 @@ class SuitePath(Path_):
 
     name = "suite (REST → WebSocket)"
 
-    def __init__(self, gateway_url: str, api_key: str, connections: int = 4) -> None:
+    def __init__(
+        self,
+        gateway_url: str,
+        api_key: str,
+        connections: int = 4,
+        *,
+        model: str | None = "simulated",
+        ask: Callable[[int], str] = question,
+        name: str | None = None,
+    ) -> None:
         self._url = gateway_url
+        self._model = model
+        self._ask = ask
+        if name:
+            self.name = name
         self._headers = {"Authorization": f"Bearer {api_key}"}
         self._connections = connections
         self._session: aiohttp.ClientSession | None = None
@@ -110,13 +124,19 @@ class SuitePath(Path_):
                 waiter.set_exception(RuntimeError(f"WebSocket error frame: {frame}"))
 
     async def call(self, seq: int) -> None:
-        assert self._session is not None
-        body = {
+        body: dict[str, Any] = {
             "kind": "predict",
             "program": {"signature": SIGNATURE, "module": "predict"},
-            "inputs": {"question": question(seq)},
-            "options": {"model": "simulated"},
+            "inputs": {"question": self._ask(seq)},
         }
+        if self._model:
+            body["options"] = {"model": self._model}
+        await self.run(body)
+
+    async def run(self, body: dict[str, Any]) -> str:
+        """Submits a task over REST and waits for its final status event on the WebSocket; returns the task id, or
+        raises when the task did not succeed."""
+        assert self._session is not None
         submitted = time.perf_counter()
         submitted_at = dt.datetime.now(dt.UTC)
         async with self._session.post(f"{self._url}/api/v1/tasks", json=body) as response:
@@ -143,6 +163,15 @@ class SuitePath(Path_):
                 await ws.send_json({"type": "unsubscribe", "task_id": task_id})
         if status != "succeeded":
             raise RuntimeError(f"task {task_id} ended {status}")
+        return task_id
+
+    async def get(self, task_id: str) -> dict[str, Any]:
+        """The task as ``GET /api/v1/tasks/{id}`` shows it."""
+        assert self._session is not None
+        async with self._session.get(f"{self._url}/api/v1/tasks/{task_id}") as response:
+            response.raise_for_status()
+            task: dict[str, Any] = await response.json()
+            return task
 
 
 class GrpcPath(Path_):
@@ -150,9 +179,21 @@ class GrpcPath(Path_):
 
     name = "direct gRPC (Python service)"
 
-    def __init__(self, port: int, deadline_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        port: int,
+        deadline_s: float = 30.0,
+        *,
+        model: str | None = "simulated",
+        ask: Callable[[int], str] = question,
+        name: str | None = None,
+    ) -> None:
         self._target = f"127.0.0.1:{port}"
         self._deadline_s = deadline_s
+        self._model = model
+        self._ask = ask
+        if name:
+            self.name = name
         self._channel: Any = None
         self._stub: Any = None
 
@@ -176,9 +217,10 @@ class GrpcPath(Path_):
         from dspysuite.dspy.v1 import dspy_service_pb2 as pb
 
         inputs = struct_pb2.Struct()
-        inputs.update({"question": question(seq)})
+        inputs.update({"question": self._ask(seq)})
         options = struct_pb2.Struct()
-        options.update({"model": "simulated"})
+        if self._model:
+            options.update({"model": self._model})
         request = pb.ExecuteRequest(
             task_id=str(uuid.uuid4()),
             kind=pb.TASK_KIND_PREDICT,

@@ -30,8 +30,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Started {results['started_at']}, took {results['wall_seconds']:.0f} s (scenarios "
         f"{results['scenario_seconds']:.0f} s; suite starts {results['suite_start_seconds']} s). "
-        "Loopback only. The LM is SIMULATED (no model runs; "
-        "`dspy_service.lm.simulated.SimulatedLM`). Figures are only meaningful as ratios within this run.",
+        "Loopback only. The LM is SIMULATED (no model runs; `dspy_service.lm.simulated.SimulatedLM`) except in (f), "
+        "which uses the real local model. Figures are only meaningful as ratios within one run.",
         "",
         "## Machine",
         "",
@@ -52,8 +52,26 @@ def markdown(results: dict[str, Any]) -> str:
             ],
         ),
     ]
+    for merged in results.get("merged_runs", []):
+        m = merged["machine"]
+        out += [
+            "",
+            f"Scenarios {', '.join(merged['scenarios'])} were rerun on {merged['started_at']} (commit {m['commit']}, "
+            f"load average at start {' / '.join(str(x) for x in m['load_average_at_start'])}, "
+            f"{merged['wall_seconds']:.0f} s, suite starts {merged['suite_start_seconds']} s, open-file limit "
+            f"{merged.get('open_file_limit')}) and merged here; each scenario below names its own run.",
+        ]
     for scenario in results["scenarios"]:
-        out += ["", f"## {scenario['title']}", "", scenario["description"], ""]
+        out += ["", f"## {scenario['title']}", ""]
+        run = scenario.get("run")
+        if run:
+            out += [
+                f"Run {run['started_at']}, {run['seconds']:.0f} s, commit {run['commit']}, load average "
+                f"{' / '.join(str(x) for x in run['load_average_at_start'])} at start and "
+                f"{' / '.join(str(x) for x in run['load_average_at_end'])} at the end.",
+                "",
+            ]
+        out += [scenario["description"], ""]
         rate_rows = [r for r in scenario["runs"] if r["mode"] == "rate"]
         closed_rows = [r for r in scenario["runs"] if r["mode"] == "closed"]
         burst_rows = [r for r in scenario["runs"] if r["mode"] == "burst"]
@@ -120,6 +138,72 @@ def markdown(results: dict[str, Any]) -> str:
                 ),
                 "",
             ]
+        sequential_rows = [r for r in scenario["runs"] if r["mode"] == "sequential"]
+        if sequential_rows:
+            out += [
+                "### Sequential calls (one at a time)",
+                "",
+                _table(
+                    ["path", "calls", "s", "ok", "errors", "p50 ms", "p99 ms"],
+                    [
+                        [r["path"], int(r["load"]), r["seconds"], r["ok"], r["errors"], r["p50_ms"], r["p99_ms"]]
+                        for r in sequential_rows
+                    ],
+                ),
+                "",
+            ]
+        fan_rows = [r for r in scenario["runs"] if r["mode"] == "fan-out"]
+        if fan_rows:
+            out += [
+                "### Fan-out of live events",
+                "",
+                _table(
+                    ["path", "subscribers", "live events", "deliveries timed", "missed", "p50 ms", "p99 ms"],
+                    [
+                        [r["path"], int(r["load"]), r["events"], r["ok"], r["errors"], r["p50_ms"], r["p99_ms"]]
+                        for r in fan_rows
+                    ],
+                ),
+                "",
+            ]
+        for held in scenario.get("sessions", []):
+            out += [
+                f"### Idle sessions: {held['path']}",
+                "",
+                f"Target {held['target']}, opened {held['opened']}, failed handshakes {held['failed']}, "
+                f"{held['seconds']:.0f} s" + (f"; first error: {held['first_error']}" if held["first_error"] else ""),
+                "",
+                _table(
+                    ["sessions", "counted by the server", "heap MB after GC", "heap max MB", "RSS MB", "s to open"],
+                    [
+                        [
+                            smp["sessions"],
+                            smp.get("gateway_count"),
+                            smp.get("heap_mb"),
+                            smp.get("heap_max_mb"),
+                            smp["rss_mb"],
+                            smp.get("open_seconds"),
+                        ]
+                        for smp in held["samples"]
+                    ],
+                ),
+                "",
+            ]
+        compiled = scenario.get("compile") or {}
+        if compiled.get("plain_python") and compiled.get("suite"):
+            keys = list(dict.fromkeys([*compiled["plain_python"], *compiled["suite"]]))
+            out += [
+                "### BootstrapFewShot compile",
+                "",
+                _table(
+                    ["path", *keys],
+                    [
+                        [label, *(compiled[k].get(key) for key in keys)]
+                        for label, k in (("plain Python", "plain_python"), ("suite (optimize task)", "suite"))
+                    ],
+                ),
+                "",
+            ]
         if scenario.get("summary"):
             out += [
                 "### Summary",
@@ -180,6 +264,44 @@ def plots(results: dict[str, Any], folder: Path) -> list[str]:
             ax.legend()
             fig.tight_layout()
             name = f"{scenario['id']}-throughput.png"
+            fig.savefig(folder / name, dpi=110)
+            plt.close(fig)
+            written.append(name)
+        sessions = scenario.get("sessions") or []
+        if sessions:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            for held in sessions:
+                samples = [smp for smp in held["samples"] if "after_hold_s" not in smp]
+                label = held["path"].split(" (")[0]
+                xs = [smp["sessions"] for smp in samples]
+                if all("heap_mb" in smp for smp in samples):
+                    ax.plot(xs, [smp["heap_mb"] for smp in samples], marker="o", label=f"{label}: heap after GC")
+                ax.plot(xs, [smp["rss_mb"] for smp in samples], marker="s", linestyle="--", label=f"{label}: RSS")
+            ax.set_xlabel("open idle WebSocket sessions")
+            ax.set_ylabel("MB")
+            ax.set_title(f"{scenario['title']}: memory per open sessions")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+            fig.tight_layout()
+            name = f"{scenario['id']}-memory.png"
+            fig.savefig(folder / name, dpi=110)
+            plt.close(fig)
+            written.append(name)
+        singles = [r for r in runs if r["mode"] in ("sequential", "fan-out") and r["p50_ms"] is not None]
+        if singles:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            labels = [r["path"].replace(" (", "\n(") for r in singles]
+            xs = range(len(singles))
+            ax.bar([x - 0.2 for x in xs], [r["p50_ms"] for r in singles], width=0.4, label="p50")
+            ax.bar([x + 0.2 for x in xs], [r["p99_ms"] for r in singles], width=0.4, label="p99")
+            ax.set_xticks(list(xs), labels, fontsize=8)
+            ax.set_ylabel("ms")
+            kind = "fan-out latency" if singles[0]["mode"] == "fan-out" else "latency of one call"
+            ax.set_title(f"{scenario['title']}: {kind}")
+            ax.grid(alpha=0.3, axis="y")
+            ax.legend()
+            fig.tight_layout()
+            name = f"{scenario['id']}-latency.png"
             fig.savefig(folder / name, dpi=110)
             plt.close(fig)
             written.append(name)

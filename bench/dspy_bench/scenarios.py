@@ -1,4 +1,4 @@
-"""The scenarios of issue 8 implemented so far, each with its baselines from the same run."""
+"""Scenarios (a), (b) and (e) of issue 8 and the plan all scenarios run by; (c), (d), (f) have their own modules."""
 
 from __future__ import annotations
 
@@ -34,6 +34,27 @@ class Plan:
     recovery_rate: float
     recovery_kill_after: float
     recovery_seconds: float
+    # (c) WebSocket capacity and fan-out
+    ws_idle_sessions: int
+    ws_steps: int
+    ws_processes: int
+    ws_handshakes: int
+    ws_open_timeout: float
+    ws_hold_seconds: float
+    fanout_subscribers: int
+    fanout_tasks: int
+    fanout_settle: float
+    # (d) durability cost
+    durability_modes: tuple[str, ...]
+    durability_clients: tuple[int, ...]
+    durability_rates: tuple[float, ...]
+    fsync_probes: int
+    # (f) real model
+    real_predicts: int
+    real_warmup: bool
+    real_compile: bool
+    real_timeout: float
+    real_compile_timeout: float
 
 
 FULL = Plan(
@@ -48,6 +69,24 @@ FULL = Plan(
     recovery_rate=5,
     recovery_kill_after=10,
     recovery_seconds=40,
+    ws_idle_sessions=20_000,
+    ws_steps=4,
+    ws_processes=4,
+    ws_handshakes=32,
+    ws_open_timeout=300,
+    ws_hold_seconds=25,
+    fanout_subscribers=1000,
+    fanout_tasks=10,
+    fanout_settle=0.5,
+    durability_modes=("on", "off", "on", "off"),
+    durability_clients=(1, 16),
+    durability_rates=(5,),
+    fsync_probes=200,
+    real_predicts=5,
+    real_warmup=True,
+    real_compile=True,
+    real_timeout=300,
+    real_compile_timeout=900,
 )
 SMOKE = Plan(
     warmup_calls=0,
@@ -61,6 +100,24 @@ SMOKE = Plan(
     recovery_rate=2,
     recovery_kill_after=2,
     recovery_seconds=20,
+    ws_idle_sessions=40,
+    ws_steps=1,
+    ws_processes=2,
+    ws_handshakes=8,
+    ws_open_timeout=60,
+    ws_hold_seconds=1,
+    fanout_subscribers=10,
+    fanout_tasks=1,
+    fanout_settle=0.3,
+    durability_modes=("on", "off"),
+    durability_clients=(2,),
+    durability_rates=(),
+    fsync_probes=20,
+    real_predicts=1,
+    real_warmup=False,
+    real_compile=False,
+    real_timeout=300,
+    real_compile_timeout=900,
 )
 SLOW_LM_MS = 1000.0
 
