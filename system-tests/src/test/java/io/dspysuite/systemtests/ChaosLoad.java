@@ -54,6 +54,9 @@ final class ChaosLoad implements AutoCloseable {
     private static final Duration SUBMIT_PATIENCE = Duration.ofSeconds(90);
     /** A stream that delivered its final event but stays open this long is closed by the client. */
     private static final Duration OPEN_AFTER_FINAL = Duration.ofSeconds(20);
+    /** How long the task view may trail the final events the client saw (a gateway crash moves its partitions). */
+    private static final Duration VIEW_SETTLE = Duration.ofSeconds(60);
+    private static final java.util.Set<String> FINAL_STATUSES = java.util.Set.of("succeeded", "failed", "cancelled");
 
     private final List<String> gateways;
     private final String apiKey;
@@ -127,7 +130,19 @@ final class ChaosLoad implements AutoCloseable {
      */
     void logFinalViews() {
         SuiteClient client = new SuiteClient(gateways.get(0), apiKey);
-        Map<String, JsonNode> taskViews = listAll(client, "/api/v1/tasks?limit=100", "id");
+        // The task view is a consumer of the event stream, so it may trail the final events the client already saw
+        // (e.g. ~10 s after a gateway kill -9, until its partitions move): wait, bounded, for it to settle. A view
+        // still disagreeing after VIEW_SETTLE is reported by the checker.
+        java.util.concurrent.atomic.AtomicReference<Map<String, JsonNode>> listed =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        try {
+            await().atMost(VIEW_SETTLE).pollInterval(Duration.ofSeconds(2))
+                    .until(() -> viewsSettled(listed.updateAndGet(
+                            previous -> listAll(client, "/api/v1/tasks?limit=100", "id"))));
+        } catch (ConditionTimeoutException e) {
+            // left for the checker, which names each task whose view disagrees with its stream
+        }
+        Map<String, JsonNode> taskViews = listed.get();
         Map<String, JsonNode> jobViews = listAll(client, "/api/v1/admin/jobs?limit=200", "task_id");
         for (String taskId : followers.keySet()) {
             ObjectNode line = ChaosLog.line("view");
@@ -138,6 +153,14 @@ final class ChaosLoad implements AutoCloseable {
                     : getWhenUp(client, "/api/v1/admin/jobs/" + taskId));
             log.write(line);
         }
+    }
+
+    /** True when every task whose stream ended in a final event also has a final status in the listing. */
+    private boolean viewsSettled(Map<String, JsonNode> taskViews) {
+        return followers.values().stream().filter(Follower::sawFinal).allMatch(f -> {
+            JsonNode view = taskViews.get(f.taskId);
+            return view != null && FINAL_STATUSES.contains(view.path("status").asText());
+        });
     }
 
     private static Map<String, JsonNode> listAll(SuiteClient client, String path, String idField) {
@@ -313,6 +336,10 @@ final class ChaosLoad implements AutoCloseable {
         private boolean opened;
         private Instant lastEventAt = Instant.now();
         private Flow.Subscription subscription;
+
+        synchronized boolean sawFinal() {
+            return finalSeen;
+        }
 
         Follower(String taskId, int gateway) {
             this.taskId = taskId;
