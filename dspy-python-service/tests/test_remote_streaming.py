@@ -328,3 +328,14 @@ def test_chunk_assembler_closes_fields_in_order_and_completes_them() -> None:
         ("answer", "ris", True),
         ("confidence", "", True),
     ]
+
+
+async def test_concurrent_streamed_tasks_each_get_their_own_chunks(stub, stand_in) -> None:
+    # Each task streams on an event loop of its own worker thread; the LM clients must not be shared across loops.
+    stand_in.replies += [Reply(delay=0.01) for _ in range(4)]
+    calls = [collect(stub.Execute(request(module="chain_of_thought", task_id=f"task-{i}"))) for i in range(4)]
+    for updates in await asyncio.gather(*calls):
+        chunks = [u.chunk for u in updates if u.WhichOneof("update") == "chunk"]
+        _assert_field_order(chunks, ["reasoning", "answer"])
+        assert _joined(chunks) == {"reasoning": REASONING, "answer": ANSWER}
+        assert dict(updates[-1].result.outputs) == {"reasoning": REASONING, "answer": ANSWER}
