@@ -18,7 +18,9 @@ import io.dspysuite.protos.dspy.v1.GetCatalogRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import io.smallrye.stork.Stork;
 import io.smallrye.stork.api.ServiceDefinition;
@@ -98,15 +100,18 @@ class StorkAddressesNameResolverProviderTest {
         Server server;
 
         void start(int onPort) throws IOException {
-            server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", onPort))
-                    .addService(new DspyServiceGrpc.DspyServiceImplBase() {
-                        @Override
-                        public void getCatalog(GetCatalogRequest request, StreamObserver<Catalog> response) {
-                            calls.incrementAndGet();
-                            response.onNext(Catalog.getDefaultInstance());
-                            response.onCompleted();
-                        }
-                    }).build().start();
+            // A hand-built definition, not a DspyServiceImplBase subclass: Quarkus would register such a class of the
+            // test sources as a gRPC service of the module's other tests.
+            ServerServiceDefinition service = ServerServiceDefinition.builder(DspyServiceGrpc.SERVICE_NAME)
+                    .addMethod(DspyServiceGrpc.getGetCatalogMethod(),
+                            ServerCalls.asyncUnaryCall((GetCatalogRequest request, StreamObserver<Catalog> response) -> {
+                                calls.incrementAndGet();
+                                response.onNext(Catalog.getDefaultInstance());
+                                response.onCompleted();
+                            }))
+                    .build();
+            server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", onPort)).addService(service)
+                    .build().start();
             port = server.getPort();
         }
 
