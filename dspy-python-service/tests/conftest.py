@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Offline tests: LiteLLM would otherwise try to download its model cost map (8 s of retries without network).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any

@@ -163,16 +163,21 @@ class TestConfig:
                 "DSPY_LM_ALLOWED_MODELS": "local/smollm2-135m-instruct, openai/gpt-4o ,",
                 "DSPY_LM_MAX_TOKENS": "512",
                 "DSPY_LM_TEMPERATURE": "0.3",
+                "DSPY_LM_ENGINE": "LiteLLM",
             }
         )
         assert settings.port == 6000
+        assert settings.lm.engine == "litellm"
+        assert Settings.from_env({}).lm.engine == "auto"
         assert settings.workers == 8
         lm = settings.lm
         assert lm.permitted_models == ("openai/gpt-4o-mini", "local/smollm2-135m-instruct", "openai/gpt-4o")
         assert (lm.max_tokens, lm.temperature) == (512, 0.3)
         assert "sk-secret" not in repr(settings)
 
-    @pytest.mark.parametrize(("name", "value"), [("DSPY_SERVICE_PORT", "x"), ("DSPY_SERVICE_WORKERS", "0")])
+    @pytest.mark.parametrize(
+        ("name", "value"), [("DSPY_SERVICE_PORT", "x"), ("DSPY_SERVICE_WORKERS", "0"), ("DSPY_LM_ENGINE", "openai")]
+    )
     def test_invalid(self, name: str, value: str) -> None:
         with pytest.raises(ConfigError):
             Settings.from_env({name: value})

@@ -10,6 +10,7 @@ LOCAL_MODEL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2-135m-instruct"
 # The simulated LM (load tests and benchmarks): selectable only when DSPY_SERVICE_SIMULATED_LM=true.
 SIMULATED_MODEL = "simulated"
+LM_ENGINES = ("auto", "litellm", "lm15")
 
 
 class ConfigError(ValueError):
@@ -52,6 +53,15 @@ def _float(env: Mapping[str, str], name: str, default: float | None, maximum: fl
     return value
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _get(env, name)
+    if raw is None:
+        return default
+    if raw.lower() not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.lower()
+
+
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = _get(env, name)
     if raw is None:
@@ -87,6 +97,9 @@ class LMSettings:
     temperature: float | None = None
     timeout_seconds: float = 120.0
     num_retries: int = 0
+    # DSPy's engine for non-local models: "auto" (DSPy's native engine where it represents the request, else LiteLLM),
+    # "litellm" (always LiteLLM) or "lm15" (native only).
+    engine: str = "auto"
     # llama.cpp (local model) settings.
     llama_n_ctx: int = 4096
     llama_n_threads: int | None = None
@@ -150,6 +163,7 @@ class Settings:
             temperature=_float(env, "DSPY_LM_TEMPERATURE", None),
             timeout_seconds=_float(env, "DSPY_LM_TIMEOUT_SECONDS", 120.0) or 120.0,
             num_retries=_int(env, "DSPY_LM_NUM_RETRIES", 0, minimum=0) or 0,
+            engine=_choice(env, "DSPY_LM_ENGINE", LM_ENGINES, "auto"),
             llama_n_ctx=_int(env, "DSPY_LLAMA_N_CTX", 4096, minimum=512) or 4096,
             llama_n_threads=_int(env, "DSPY_LLAMA_N_THREADS", None),
             llama_model_path=_get(env, "DSPY_LLAMA_MODEL_PATH"),

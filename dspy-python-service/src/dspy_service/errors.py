@@ -96,6 +96,7 @@ def classify(exc: BaseException) -> ServiceError:
 
     # Imported lazily: importing dspy is slow and this module is imported by lightweight code too.
     import dspy
+    from dspy.utils.exceptions import LMStreamAssemblyError
 
     if isinstance(exc, dspy.AdapterParseError):
         return ServiceError(
@@ -110,6 +111,12 @@ def classify(exc: BaseException) -> ServiceError:
         return ServiceError(LM_TIMEOUT, "the LM request timed out")
     if isinstance(exc, dspy.LMServerError | dspy.LMTransportError | dspy.LMLockTimeoutError):
         return ServiceError(LM_UNAVAILABLE, "the LM is unavailable")
+    if isinstance(exc, LMStreamAssemblyError):
+        # The answer's stream ended before its completion event (the connection dropped mid-answer).
+        return ServiceError(LM_UNAVAILABLE, "the LM's answer stream broke off")
+    streamed = _classify_stream_error(exc)
+    if streamed is not None:
+        return streamed
     if isinstance(exc, dspy.LMUnsupportedModelError):
         return ServiceError(INVALID_PROGRAM, "the LM provider does not serve the requested model")
     if isinstance(exc, dspy.LMAuthError | dspy.LMBillingError | dspy.LMConfigurationError):
@@ -133,6 +140,21 @@ def classify(exc: BaseException) -> ServiceError:
         extra={"error_type": f"{type(exc).__module__}.{type(exc).__qualname__}", "stack": _stack_summary(exc)},
     )
     return ServiceError(INTERNAL, "internal error in the DSPy service")
+
+
+def _classify_stream_error(exc: BaseException) -> ServiceError | None:
+    """An error event inside a streamed answer (after HTTP 200) reaches DSPy's native engine as a plain
+    ``LMProviderError`` whose ``provider_code`` is the provider's error code (e.g. OpenAI's ``"429"``/``"500"``)."""
+    import dspy
+
+    if type(exc) is not dspy.LMProviderError:
+        return None
+    code = str(getattr(exc, "provider_code", None) or getattr(exc, "status", None) or "").lower()
+    if code in {"429", "rate_limit_exceeded", "rate_limit_error"}:
+        return ServiceError(LM_RATE_LIMITED, "the LM provider rate-limited the request")
+    if (code.isdigit() and 500 <= int(code) <= 599) or code in {"server_error", "overloaded_error"}:
+        return ServiceError(LM_UNAVAILABLE, "the LM is unavailable")
+    return None
 
 
 def _classify_litellm(exc: BaseException) -> ServiceError | None:

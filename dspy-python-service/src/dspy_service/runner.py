@@ -40,7 +40,7 @@ from dspy_service.lm.provider import LMProvider, ResolvedLM
 from dspy_service.optimizers import OPTIMIZERS, OptimizationProgress, Progress
 from dspy_service.programs import BuiltProgram, ProgramSpec, build_program, prediction_outputs, validate_inputs
 from dspy_service.state import count_demos, dump_program_state
-from dspy_service.streaming import STREAM_SETTING, FieldStreamer
+from dspy_service.streaming import STREAM_SETTING, FieldStreamer, listeners_can_stream, stream_with_listeners
 from dspy_service.telemetry.tracing import TaskTelemetry, internal_span, record_lm_usage
 
 logger = logging.getLogger(__name__)
@@ -251,6 +251,25 @@ class SharedUsageTracker(UsageTracker):
         return input_tokens, output_tokens
 
 
+StreamMode = Literal["none", "lm", "listeners"]
+
+
+def _stream_mode(request: TaskRequest, built: BuiltProgram, resolved: ResolvedLM, lm: dspy.BaseLM) -> StreamMode:
+    """How a predict task streams its output fields: not at all, by the LM itself (llama.cpp and test doubles feed a
+    :class:`FieldStreamer`), or through DSPy's stream listeners (``dspy.LM``: LiteLLM or DSPy's native engine)."""
+    if not (request.stream and built.streams):
+        return "none"
+    if not isinstance(lm, dspy.LM):
+        return "lm"
+    if listeners_can_stream(resolved.adapter):
+        return "listeners"
+    logger.info(
+        "output fields are not streamed: DSPy's stream listeners cannot cut this adapter's output into field values",
+        extra={"adapter": type(resolved.adapter).__name__},
+    )
+    return "none"
+
+
 def _bounded(value: int, default: int, low: int, high: int, name: str) -> int:
     if not value:
         return default
@@ -374,16 +393,25 @@ class TaskRunner:
         valid_inputs = validate_inputs(built.signature, request.inputs)
         lm = self._lm_for(resolved, options)
 
+        streaming = _stream_mode(request, built, resolved, lm)
+
         def work(cancel: CancelToken) -> TaskOutcome:
             started = time.perf_counter()
             counter = _LMCallCounter()
             tracker = SharedUsageTracker()
             extra: dict[str, Any] = {"usage_tracker": tracker}
-            if request.stream and built.streams:
-                extra[STREAM_SETTING] = FieldStreamer(lambda f, text, last: sink(Chunk(f, text, last)))
+
+            def chunk_sink(field_name: str, text: str, last: bool) -> None:
+                sink(Chunk(field_name, text, last))
+
+            if streaming == "lm":
+                extra[STREAM_SETTING] = FieldStreamer(chunk_sink)
             callbacks = [counter, self._telemetry(request)]
             with dspy.context(**self._settings(resolved, lm, cancel, callbacks, **extra)):
-                prediction = built.module(**valid_inputs)
+                if streaming == "listeners":
+                    prediction = stream_with_listeners(built.module, valid_inputs, chunk_sink, cancel)
+                else:
+                    prediction = built.module(**valid_inputs)
             input_tokens, output_tokens = tracker.totals()
             return TaskOutcome(
                 outputs=prediction_outputs(prediction, built),

@@ -101,7 +101,12 @@ class ConfiguredLMProvider:
         if s.is_local(name):
             lm: dspy.BaseLM = LlamaCppLM(name, self.local_model, temperature=s.temperature, max_tokens=s.max_tokens)
             return ResolvedLM(name, lm, self._local_adapter)
-        kwargs: dict[str, object] = {"cache": False, "num_retries": s.num_retries, "timeout": s.timeout_seconds}
+        kwargs: dict[str, object] = {
+            "cache": False,
+            "num_retries": s.num_retries,
+            "timeout": s.timeout_seconds,
+            "engine": s.engine,
+        }
         if s.api_base:
             kwargs["api_base"] = s.api_base
         if s.api_key:

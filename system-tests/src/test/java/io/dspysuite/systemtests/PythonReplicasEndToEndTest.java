@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,6 +52,8 @@ class PythonReplicasEndToEndTest {
 
     private static Suite suite;
     private static SuiteClient client;
+    /** The replica the kill test killed (-1 before it ran). */
+    private static int killedReplica = -1;
 
     @BeforeAll
     static void startSuite() {
@@ -58,8 +61,6 @@ class PythonReplicasEndToEndTest {
         client = new SuiteClient(suite.config().gatewayUrl(), suite.config().apiKey());
     }
 
-    // First: after a replica is killed and restarted, the orchestration's Stork static-list channel was seen not to
-    // send to it again (a known limitation of the local multi-replica setup; Kubernetes uses DNS + round_robin).
     @Test
     @Order(1)
     void predictionsAreServedByBothReplicas() {
@@ -110,7 +111,9 @@ class PythonReplicasEndToEndTest {
         });
         assertThat(running.get().path("status").asText()).as("still running when killed: %s", running.get())
                 .isEqualTo("running");
-        SupervisedProcess worker = replicaRunning(id).orElseThrow(() -> new AssertionError("no replica logged " + id));
+        int replica = replicaRunning(id).orElseThrow(() -> new AssertionError("no replica logged " + id));
+        SupervisedProcess worker = suite.services().get(Suite.pythonName(replica));
+        killedReplica = replica;
         int restartsBefore = worker.restarts();
         worker.process().destroyForcibly();
 
@@ -133,11 +136,57 @@ class PythonReplicasEndToEndTest {
                 .contains("1", "2"));
     }
 
-    private static Optional<SupervisedProcess> replicaRunning(String taskId) {
+    // The orchestration service's channel (Stork static list, gRPC round_robin) reconnects to a restarted replica:
+    // predictions reach both replicas again, seen in each replica's own counter of Execute calls.
+    @Test
+    @Order(3)
+    void theRestartedReplicaServesPredictionsAgain() {
+        assertThat(killedReplica).as("the kill test ran first").isNotNegative();
+        int other = 1 - killedReplica;
+        SupervisedProcess restarted = suite.services().get(Suite.pythonName(killedReplica));
+        // The restarted process serves its metrics once it runs (a fresh process: its counters start at zero).
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> executeCalls(killedReplica) >= 0);
+        Instant processStarted = restarted.process().info().startInstant().orElseThrow();
+        double restartedBefore = executeCalls(killedReplica);
+        double otherBefore = executeCalls(other);
+        Instant submitting = Instant.now();
+        AtomicReference<Instant> firstCall = new AtomicReference<>(restartedBefore > 0 ? submitting : null);
+        List<String> ids = new ArrayList<>();
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100)).until(() -> {
+            List<String> batch = new ArrayList<>();
+            for (String country : List.of("Peru", "Ghana", "Nepal", "Cuba")) {
+                SuiteClient.Response accepted = client.post("/api/v1/tasks", QUESTION.formatted(country));
+                assertThat(accepted.status()).as("response %s", accepted.body()).isEqualTo(202);
+                batch.add(accepted.body().path("id").asText());
+            }
+            for (String id : batch) {
+                assertThat(client.awaitFinished(id, TASK_TIMEOUT).path("status").asText()).isEqualTo("succeeded");
+            }
+            ids.addAll(batch);
+            if (executeCalls(killedReplica) > restartedBefore) {
+                firstCall.compareAndSet(null, Instant.now());
+            }
+            return firstCall.get() != null && executeCalls(other) > otherBefore;
+        });
+        System.out.printf("[e2e] restarted replica %d: Execute calls before %.0f, after %.0f (other replica %.0f -> "
+                + "%.0f) over %d predictions; first call seen %d ms after the predictions started, process up %d ms%n",
+                killedReplica + 1, restartedBefore, executeCalls(killedReplica), otherBefore, executeCalls(other),
+                ids.size(), Duration.between(submitting, firstCall.get()).toMillis(),
+                Duration.between(processStarted, firstCall.get()).toMillis());
+    }
+
+    /** Execute calls the replica's current process has finished (its own Prometheus counter). */
+    private static double executeCalls(int replica) {
+        return MetricsEndToEndTest.sum(MetricsEndToEndTest.scrape(suite.pythonMetricsUrl(replica)),
+                "dspy_service_rpc_requests_total", "method=\"Execute\"");
+    }
+
+    private static Optional<Integer> replicaRunning(String taskId) {
         for (int replica = 0; replica < suite.config().dspyPorts().size(); replica++) {
             SupervisedProcess process = suite.services().get(Suite.pythonName(replica));
             if (read(process.logFile()).contains(taskId)) {
-                return Optional.of(process);
+                return Optional.of(replica);
             }
         }
         return Optional.empty();

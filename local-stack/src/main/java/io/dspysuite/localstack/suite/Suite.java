@@ -174,13 +174,18 @@ public final class Suite implements AutoCloseable {
     }
 
     /**
-     * The Python replicas as a Stork static list: the gRPC client resolves {@code stork://dspy} to every replica and
-     * balances calls round-robin, skipping one that is down. Passed as system properties because the list's keys
-     * ({@code quarkus.stork."dspy".service-discovery.address-list}) have no unambiguous environment-variable form.
+     * The Python replicas as a Stork static list, balanced by gRPC's {@code round_robin}: the orchestration service's
+     * {@code stork-addresses} name resolver turns {@code stork-addresses://dspy} into every replica's address, and
+     * {@code round_robin} sends calls to the replicas it is connected to, skipping one that is down and reconnecting to
+     * it when it is back (Quarkus' own {@code name-resolver=stork} balancer did not reconnect a restarted replica).
+     * Passed as system properties because the list's keys ({@code quarkus.stork."dspy".service-discovery.address-list})
+     * have no unambiguous environment-variable form.
      */
     private List<String> dspyDiscovery() {
         String addresses = String.join(",", config.dspyPorts().stream().map(port -> "localhost:" + port).toList());
-        return List.of("-Dquarkus.grpc.clients.dspy.host=dspy", "-Dquarkus.grpc.clients.dspy.name-resolver=stork",
+        return List.of("-Dquarkus.grpc.clients.dspy.host=dspy",
+                "-Dquarkus.grpc.clients.dspy.name-resolver=stork-addresses",
+                "-Dquarkus.grpc.clients.dspy.load-balancing-policy=round_robin",
                 "-Dquarkus.stork.dspy.service-discovery.type=static",
                 "-Dquarkus.stork.dspy.service-discovery.address-list=" + addresses);
     }
