@@ -33,6 +33,7 @@ import io.dspysuite.localstack.process.HealthProbe;
 import io.dspysuite.localstack.process.SupervisedProcess;
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
+import io.dspysuite.systemtests.logscan.LogCanaries;
 
 /**
  * The job engine under faults injected into real processes: two orchestration replicas share the work of a load of
@@ -97,6 +98,8 @@ class FaultToleranceEndToEndTest {
                         "DSPY_SUITE_RATE_LIMIT_SUBMITS_PER_MINUTE", "100000", "DSPY_SUITE_RATE_LIMIT_BURST", "10000"),
                 "dsk_faults_" + UUID.randomUUID().toString().replace("-", ""));
         suite = Suite.start(config, line -> System.out.println("[faults] " + line));
+        LogCanaries.secret("the fault suite's API key", config.apiKey());
+        LogCanaries.secret("the fault suite's internal token", suite.internalToken());
         // Also when the test JVM is stopped from outside (a killed build): no orphaned service processes.
         Runtime.getRuntime().addShutdownHook(new Thread(FaultToleranceEndToEndTest::stopSuite, "faults-suite-stop"));
         client = new SuiteClient(config.gatewayUrl(), config.apiKey());
@@ -272,7 +275,7 @@ class FaultToleranceEndToEndTest {
     private static String predict(int i) {
         return """
                 {"kind":"predict","program":{"signature":"question -> answer","module":"predict"},
-                 "inputs":{"question":"fault test question %d"},"options":{"model":"simulated"}}""".formatted(i);
+                 "inputs":{"question":"fault test question %d canary-prompt-5d1f"},"options":{"model":"simulated"}}""".formatted(i);
     }
 
     /** Tasks of {@code ids} running now, with their attempt (one page of the tenant's running tasks). */

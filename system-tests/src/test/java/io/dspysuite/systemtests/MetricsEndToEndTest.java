@@ -50,7 +50,7 @@ class MetricsEndToEndTest {
 
         SuiteClient.Response accepted = client.post("/api/v1/tasks", """
                 {"kind":"predict","program":{"signature":"question -> answer","module":"predict"},
-                 "inputs":{"question":"Name a primary colour."}}""");
+                 "inputs":{"question":"Name a primary colour. (canary-prompt-5d1f)"}}""");
         assertThat(accepted.status()).isEqualTo(202);
         assertThat(client.awaitFinished(accepted.body().path("id").asText(), Duration.ofMinutes(3))
                 .path("status").asText()).isEqualTo("succeeded");

@@ -14,6 +14,7 @@ import io.dspysuite.localstack.infra.TempDirs;
 import io.dspysuite.localstack.suite.Suite;
 import io.dspysuite.localstack.suite.SuiteConfig;
 import io.dspysuite.localstack.suite.TelemetryEnv;
+import io.dspysuite.systemtests.logscan.LogCanaries;
 
 /**
  * The real suite, started once for all end-to-end test classes of this JVM on free ports with fresh data, exactly as
@@ -34,6 +35,8 @@ final class RunningSuite {
             telemetry = startReceiver();
             SuiteConfig config = config();
             suite = Suite.start(config, line -> System.out.println("[e2e] " + line));
+            LogCanaries.secret("the e2e API key", config.apiKey());
+            LogCanaries.secret("the e2e internal token", suite.internalToken());
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 suite.close();
                 telemetry.close();
@@ -64,6 +67,8 @@ final class RunningSuite {
     private static Map<String, String> serviceEnv() {
         Map<String, String> env = new HashMap<>(TelemetryEnv.forEndpoint(telemetry.endpoint()));
         env.put("DSPY_SERVICE_SIMULATED_LM", "true");
+        // A hosted-LM key the services hold but must never print (the log scan looks for it).
+        env.put("DSPY_LM_API_KEY", LogCanaries.LM_API_KEY);
         return env;
     }
 

@@ -24,7 +24,7 @@ class StreamingEndToEndTest {
     // Chain of thought: the reasoning is long enough to arrive in many chunks.
     private static final String REASONING_TASK = """
             {"kind":"predict","program":{"signature":"question -> answer","module":"chain_of_thought"},
-             "inputs":{"question":"Why is the sky blue? Explain briefly."}}""";
+             "inputs":{"question":"Why is the sky blue? Explain briefly. (canary-prompt-5d1f)"}}""";
 
     private static SuiteClient client;
 

@@ -39,6 +39,10 @@ final class SuiteClient {
     record Response(int status, String contentType, JsonNode body, HttpResponse<String> raw) {
     }
 
+    String apiKey() {
+        return apiKey;
+    }
+
     Response post(String path, String json) {
         return send(HttpRequest.newBuilder(URI.create(baseUrl + path)).header("Authorization", "Bearer " + apiKey)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)));

@@ -56,7 +56,7 @@ class WalkingSkeletonEndToEndTest {
     void chainOfThoughtReturnsReasoningAndAnswer() {
         SuiteClient.Response accepted = client.post("/api/v1/tasks", """
                 {"kind":"predict","program":{"signature":"question -> answer","module":"chain_of_thought"},
-                 "inputs":{"question":"What is 2 + 2?"}}""");
+                 "inputs":{"question":"What is 2 + 2? (canary-prompt-5d1f)"}}""");
         assertThat(accepted.status()).isEqualTo(202);
 
         JsonNode task = awaitFinished(accepted.body().path("id").asText());

@@ -12,6 +12,7 @@ import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
 import io.quarkus.vertx.http.runtime.RouteConstants;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -45,9 +46,13 @@ public class HttpProblemRoutes {
     private void enforceBodyLimit(RoutingContext ctx) {
         String length = ctx.request().getHeader(HttpHeaders.CONTENT_LENGTH);
         if (length != null && parse(length) > maxBodySize) {
-            // The body will not be read: close the connection once the answer is out, as Quarkus does.
-            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
-            ctx.response().endHandler(v -> ctx.request().connection().close());
+            // The body will not be read: close an HTTP/1.x connection once the answer is out, as Quarkus does. Not an
+            // HTTP/2 one (also one upgraded from h2c): "Connection" is forbidden there, and closing the connection
+            // would send GOAWAY, failing the client's other streams and often this 413 too; the stream alone ends.
+            if (ctx.request().version() != HttpVersion.HTTP_2) {
+                ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+                ctx.response().endHandler(v -> ctx.request().connection().close());
+            }
             writer.write(ctx.response(), Problem.of(ErrorCode.PAYLOAD_TOO_LARGE,
                     "The request body exceeds " + maxBodySize + " bytes")).subscribe().with(v -> {
                     }, e -> LOG.debug("writing 413 failed", e));

@@ -120,6 +120,14 @@ public final class Suite implements AutoCloseable {
         return process;
     }
 
+    /**
+     * The internal API's shared secret of this start, for tests that must prove it never reaches a log line (the
+     * end-to-end log scan). Never print it.
+     */
+    public String internalToken() {
+        return internalToken;
+    }
+
     /** {@code dspy-python-service}, then {@code dspy-python-service-2}, ... */
     public static String pythonName(int replica) {
         return replicaName("dspy-python-service", replica);

@@ -33,7 +33,9 @@ public final class TaskRequests {
                 .setTenantId(TENANT)
                 .setKind(kind)
                 .setProgram(ProgramSpec.newBuilder()
-                        .setAdHoc(AdHocProgram.newBuilder().setSignature("question -> answer").setModule("predict")))
+                        .setAdHoc(AdHocProgram.newBuilder().setSignature("question -> answer").setModule("predict")
+                                // Prompt text with the marker the end-to-end log scan looks for (no log may hold it).
+                                .setInstructions("Answer briefly. (canary-prompt-5d1f)")))
                 .setInputs(Struct.newBuilder().putFields("question", Value.newBuilder().setStringValue(question).build()))
                 .setOptions(Struct.newBuilder().putFields("temperature", Value.newBuilder().setNumberValue(0).build()))
                 .setRequestedAt(Timestamp.newBuilder().setSeconds(now.getEpochSecond()).setNanos(now.getNano()));

@@ -45,7 +45,7 @@ class TaskRestTest {
     static final String PREDICT = """
             {"kind": "predict",
              "program": {"signature": "question -> answer", "module": "chain_of_thought"},
-             "inputs": {"question": "What is the capital of France?"},
+             "inputs": {"question": "What is the capital of France? (canary-prompt-5d1f)"},
              "options": {"temperature": 0.2}}""";
 
     @Inject
@@ -94,7 +94,7 @@ class TaskRestTest {
         assertThat(request.getProgram().getAdHoc().getSignature()).isEqualTo("question -> answer");
         assertThat(request.getProgram().getAdHoc().getModule()).isEqualTo("chain_of_thought");
         assertThat(request.getInputs().getFieldsOrThrow("question").getStringValue())
-                .isEqualTo("What is the capital of France?");
+                .isEqualTo("What is the capital of France? (canary-prompt-5d1f)");
         assertThat(request.getOptions().getFieldsOrThrow("temperature").getNumberValue()).isEqualTo(0.2);
         assertThat(request.hasRequestedAt()).isTrue();
 
@@ -320,6 +320,32 @@ class TaskRestTest {
                 .statusCode(413)
                 .contentType("application/problem+json")
                 .body("code", equalTo("PAYLOAD_TOO_LARGE"));
+    }
+
+    /**
+     * Regression: Java's HttpClient (HTTP/2 preferred, upgrading over h2c) got "GOAWAY received" instead of the 413,
+     * because the limit handler closed the whole connection with "Connection: close" also on HTTP/2.
+     */
+    @Test
+    void oversizedBodyIs413ProblemJsonForAnHttp2ClientToo() throws Exception {
+        String huge = "{\"kind\":\"predict\",\"inputs\":{\"q\":\"" + "x".repeat(1100 * 1024) + "\"}}";
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_2).build();
+        for (int i = 0; i < 2; i++) { // the second on the connection the first one upgraded
+            java.net.http.HttpResponse<String> response = client.send(
+                    java.net.http.HttpRequest.newBuilder(baseUri.resolve("/api/v1/tasks"))
+                            .header("Authorization", bearer(TestKeys.DEV))
+                            .header("Content-Type", "application/json")
+                            .POST(java.net.http.HttpRequest.BodyPublishers.ofString(huge))
+                            .build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(413);
+            assertThat(response.headers().firstValue("Content-Type")).contains("application/problem+json");
+            assertThat(response.body()).contains("\"code\":\"PAYLOAD_TOO_LARGE\"");
+        }
+        // The connection still serves.
+        assertThat(client.send(java.net.http.HttpRequest.newBuilder(baseUri.resolve("/q/health/live")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
     }
 
     @Test

@@ -118,7 +118,7 @@ class TaskSocketTest {
 
     private static final String TASK = """
             {"kind": "predict", "program": {"signature": "question -> answer"},
-             "inputs": {"question": "What is the capital of France?"}}""";
+             "inputs": {"question": "What is the capital of France? (canary-prompt-5d1f)"}}""";
 
     @Test
     void submitIsAcceptedAndEventsFollowInOrder() throws Exception {

@@ -35,7 +35,7 @@ class TenantAdminTest {
 
     static final String PREDICT = """
             {"kind": "predict", "program": {"signature": "question -> answer", "module": "predict"},
-             "inputs": {"question": "What is the capital of France?"}}""";
+             "inputs": {"question": "What is the capital of France? (canary-prompt-5d1f)"}}""";
 
     static String newTenantId() {
         return "t-" + UUID.randomUUID().toString().substring(0, 8);
