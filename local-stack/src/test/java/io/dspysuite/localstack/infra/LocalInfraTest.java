@@ -55,6 +55,19 @@ class LocalInfraTest {
         }
     }
 
+    @Test
+    void postgresCommitsDurably() throws Exception {
+        try (PostgresServer postgres = PostgresServer.start(0, null);
+                Connection connection = DriverManager.getConnection(postgres.jdbcUrl(), PostgresServer.USER,
+                        PostgresServer.PASSWORD);
+                ResultSet rs = connection.createStatement().executeQuery(
+                        "SELECT current_setting('fsync'), current_setting('synchronous_commit')")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("on");
+            assertThat(rs.getString(2)).isEqualTo("on");
+        }
+    }
+
     private static List<String> readAll(String bootstrap, String topic) {
         List<String> values = new ArrayList<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
