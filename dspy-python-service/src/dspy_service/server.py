@@ -14,6 +14,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from dspy_service.config import Settings
+from dspy_service.decoding import RejectUndecodableRequests
 from dspy_service.lm.provider import ConfiguredLMProvider, LMProvider
 from dspy_service.runner import TaskRunner, configure_dspy_runtime
 from dspy_service.servicer import SERVICE_NAME, DspyServicer
@@ -60,6 +61,8 @@ async def start_server(settings: Settings, lm_provider: LMProvider, *, warm_up: 
         capture_content=settings.telemetry.capture_content,
     )
     server = grpc.aio.server(
+        # Undecodable request bytes: INVALID_ARGUMENT (INVALID_INPUTS) instead of grpcio's INTERNAL/UNKNOWN + traceback.
+        interceptors=[RejectUndecodableRequests()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -50,6 +50,10 @@ import io.smallrye.mutiny.Uni;
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "403", description = "The key is not an admin key (FORBIDDEN)",
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+// Every operation checks its path and query parameters (tenant ids, UUIDs, limits, cursors) before acting.
+@APIResponse(responseCode = "400",
+        description = "A malformed path or query parameter (INVALID_PARAMETER, with violations)",
+        content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "503", description = "The orchestration service did not answer in time or failed "
         + "(ORCHESTRATION_UNAVAILABLE); retry shortly",
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))

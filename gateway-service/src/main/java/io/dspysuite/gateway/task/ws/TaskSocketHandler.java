@@ -148,6 +148,8 @@ public class TaskSocketHandler {
             frame = json.parse(text);
         } catch (IOException e) {
             return error(session, null, ErrorCode.MALFORMED_FRAME, "The frame is not valid JSON");
+        } catch (ApiException tooDeep) {
+            return send(session, frames.error(null, tooDeep));
         }
         if (!frame.isObject()) {
             return error(session, null, ErrorCode.MALFORMED_FRAME, "A frame must be a JSON object");

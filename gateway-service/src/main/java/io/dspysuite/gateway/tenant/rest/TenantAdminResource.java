@@ -61,6 +61,10 @@ import io.smallrye.mutiny.Uni;
 @SecurityRequirement(name = GatewayOpenApi.BEARER)
 @APIResponse(responseCode = "401", description = "Missing, invalid or revoked API key (UNAUTHENTICATED)",
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
+// Every operation checks its path and query parameters (tenant ids, UUIDs, limits, cursors) before acting.
+@APIResponse(responseCode = "400",
+        description = "A malformed path or query parameter (INVALID_PARAMETER, with violations)",
+        content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
 @APIResponse(responseCode = "403", description = "The key is not an admin key (FORBIDDEN)",
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
 public class TenantAdminResource {
