@@ -301,6 +301,10 @@ class TaskSocketTest {
         assertThat(client.nextFor(taskId).path("seq").asLong()).isEqualTo(1);
 
         client.send("{\"type\":\"unsubscribe\",\"task_id\":\"" + taskId + "\"}");
+        // Unsubscribe has no answer of its own: a pong to a later ping shows the server has handled it (frames of a
+        // connection are handled in order). Without this, the next event could race the unsubscribe frame.
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.nextFor(taskId).path("type").asText()).isEqualTo("pong");
         KafkaTestClient.send(KafkaTestClient.status(taskId, 2, TaskStatus.TASK_STATUS_RUNNING, 1));
         // Wait until the view has the event the live consumer also saw, then check nothing came.
         await().atMost(WAIT).untilAsserted(() -> given().header("Authorization", bearer(TestKeys.DEV))
