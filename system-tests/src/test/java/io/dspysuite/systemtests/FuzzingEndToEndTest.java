@@ -129,8 +129,9 @@ class FuzzingEndToEndTest {
                 "--suppress-health-check", "all",
                 "--report", "junit", "--report-dir", reportDir.toString(),
                 "--output-truncate", "true", "--no-color"));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
-                .start();
+        // Run in target/: schemathesis keeps its cache (.schemathesis/, replayed crashes) in the working directory.
+        Process process = new ProcessBuilder(command).directory(reportDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(output.toFile()).start();
         boolean finished = process.waitFor(LONG ? 40 : 5, TimeUnit.MINUTES);
         if (!finished) {
             process.destroyForcibly();
