@@ -40,9 +40,15 @@ final class AttemptLogChecker {
     }
 
     static Result check(Map<String, Path> logsByReplica, List<Kill> kills) {
+        return check(logsByReplica, kills, Instant.MAX);
+    }
+
+    /** Only attempts that started before {@code until} are checked (later log lines are ignored). */
+    static Result check(Map<String, Path> logsByReplica, List<Kill> kills, Instant until) {
         List<Entry> entries = new ArrayList<>();
         Map<String, Integer> starts = new HashMap<>();
         logsByReplica.forEach((replica, log) -> entries.addAll(read(replica, log, starts)));
+        entries.removeIf(entry -> !entry.at().isBefore(until));
         entries.sort(Comparator.comparing(Entry::at));
         Map<String, Entry> open = new HashMap<>(); // task -> the attempt running now
         List<String> overlaps = new ArrayList<>();
