@@ -113,6 +113,20 @@ public class ProblemExceptionMappers {
         return writer.toResponse(Problem.of(ErrorCode.FORBIDDEN, "Not allowed"));
     }
 
+    /**
+     * PostgreSQL refused a value of the request itself (SQLSTATE class 22, data exception: e.g. a NUL character, which
+     * text columns cannot hold, found by schemathesis as a 500): the client's input, so 422, not an internal error.
+     */
+    @ServerExceptionMapper
+    public Response databaseRefusedValue(io.vertx.pgclient.PgException e) {
+        if (e.getSqlState() == null || !e.getSqlState().startsWith("22")) {
+            return unexpected(e);
+        }
+        LOG.infof("request refused by the database as data exception %s", e.getSqlState());
+        return writer.toResponse(ApiException.validation("body",
+                "contains a value that cannot be stored (e.g. a NUL character or an out-of-range number)").toProblem());
+    }
+
     @ServerExceptionMapper
     public Response unexpected(Throwable e) {
         LOG.error("unexpected failure", e);
