@@ -57,10 +57,13 @@ class OperationsEndpointsTest {
         HttpResponse<String> response = get(metrics);
 
         assertThat(response.statusCode()).isEqualTo(200);
-        assertThat(response.body()).contains("dspy_jobs_executing{queue=\"interactive\"}")
-                .contains("dspy_jobs_executing{queue=\"optimize\"}")
+        assertThat(response.body()).contains("dspy_suite_jobs_in_flight{queue=\"interactive\"}")
+                .contains("dspy_suite_jobs_in_flight{queue=\"optimize\"}")
                 // Removed: the same count is dspy_suite_job_run_seconds_count{queue,kind,outcome}.
-                .doesNotContain("dspy_jobs_finished_total");
+                .doesNotContain("dspy_jobs_finished_total")
+                // Removed: duplicates of dspy_suite_jobs_in_flight and dspy_suite_dspy_breaker_state.
+                .doesNotContain("dspy_jobs_executing")
+                .doesNotContain("dspy_circuit_open");
     }
 
     @Test
@@ -76,8 +79,7 @@ class OperationsEndpointsTest {
                     .containsPattern("(?m)^dspy_suite_jobs_in_flight\\{queue=\"" + queue + "\"} ");
         }
         assertThat(body).containsPattern("(?m)^dspy_suite_dspy_breaker_state [0-2]")
-                .containsPattern("(?m)^dspy_suite_ingest_pending ")
-                .contains("dspy_jobs_executing{queue=\"batch\"}");
+                .containsPattern("(?m)^dspy_suite_ingest_pending ");
     }
 
     @Test

@@ -34,9 +34,6 @@ public class DspyCircuit {
             @ConfigProperty(name = "dspy-suite.retry.circuit-open-delay", defaultValue = "10s") Duration probeAfter) {
         this.maintenance = maintenance;
         this.probeAfterNanos = probeAfter.toNanos();
-        Gauge.builder("dspy.circuit.open", () -> state == CircuitBreakerState.OPEN ? 1 : 0)
-                .description("1 while the circuit breaker around DSPy calls is open")
-                .register(registry);
         // 0 closed, 1 half-open, 2 open: one series an alert can compare (`> 0` = the service is in trouble).
         Gauge.builder("dspy.suite.dspy.breaker.state", () -> switch (currentState()) {
             case CLOSED -> 0;

@@ -3,20 +3,18 @@ package io.dspysuite.orchestration.job.worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 import io.dspysuite.orchestration.job.model.JobQueue;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
  * Job engine metrics on {@code /q/metrics}: attempts by outcome, finished tasks by kind, status and error code, the
- * wait before a task first runs and the run time of every attempt (histograms), retries by reason, jobs executing.
+ * wait before a task first runs and the run time of every attempt (histograms), retries by reason.
  */
 @ApplicationScoped
 public class JobMetrics {
@@ -79,13 +77,6 @@ public class JobMetrics {
                 .tag("code", code)
                 .register(registry)
                 .increment();
-    }
-
-    void executingGauge(JobQueue queue, Supplier<Number> executing) {
-        Gauge.builder("dspy.jobs.executing", executing)
-                .description("Jobs executing on this replica")
-                .tag("queue", queue.dbValue())
-                .register(registry);
     }
 
     private static String kind(ClaimedJob job) {

@@ -56,7 +56,6 @@ final class QueueRunner {
         this.circuit = circuit;
         this.relay = relay;
         this.vertx = vertx;
-        metrics.executingGauge(queue, executing::get);
     }
 
     /** Asks the runner to look for work now; cheap and safe to call from any thread, as often as one likes. */
