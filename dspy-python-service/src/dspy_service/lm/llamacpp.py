@@ -31,13 +31,20 @@ class GrammarCompileError(RuntimeError):
     """llama.cpp rejected a generated grammar (a bug in the grammar builder)."""
 
 
+def default_threads() -> int:
+    """Half the logical CPUs, at least one: llama-cpp-python's own default. llama.cpp's threads spin while they
+    wait for each other, so one per logical CPU fights the suite's JVMs, Kafka and PostgreSQL on the same machine:
+    measured on 2 loaded cores, one predict took 114-231 s with 2 threads and 5-9 s with 1 (bench/README.md (f))."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 class LocalModel:
     """One ``llama_cpp.Llama`` loaded lazily and used under a lock (a llama.cpp context is not thread-safe)."""
 
     def __init__(self, model_path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_threads = n_threads or default_threads()
         self.lock = threading.Lock()
         self._llama: Llama | None = None
         self._grammars: dict[str, LlamaGrammar] = {}
