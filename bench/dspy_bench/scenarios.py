@@ -14,9 +14,14 @@ from typing import Any
 
 import aiohttp
 
+from dspy_bench import metrics
 from dspy_bench.load import RunStats, burst, closed_loop, fixed_rate, percentile
 from dspy_bench.paths import FastApiPath, GrpcPath, InProcessPath, Path_, SuitePath
 from dspy_bench.stack import LaunchedSuite
+
+# Gateway counters read around the suite path of (a).
+LOG_READS = "dspy_suite_event_log_reads_total"
+SUBMITTED = "dspy_suite_tasks_submitted_total"
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,13 @@ async def bridge_overhead(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> d
                 _log(_describe(stats))
                 runs.append(stats.as_dict())
 
-    for path in paths:
+    # Per task, a subscription reads the event log once (the replay) at best; more reads mean it waited for the
+    # gateway's task view (gap fills), the cost the profile found (bench/README.md).
+    counted = (LOG_READS, SUBMITTED)
+    before = await metrics.totals(suite.gateway_url, counted)
+    await measure(paths[0], plan.rates, plan.clients)
+    after = await metrics.totals(suite.gateway_url, counted)
+    for path in paths[1:]:
         await measure(path, plan.rates, plan.clients)
 
     suite_name, grpc_name = paths[0].name, paths[1].name
@@ -234,6 +245,14 @@ async def bridge_overhead(suite: LaunchedSuite, plan: Plan, work_dir: Path) -> d
                     "target": "",
                 }
             )
+    tasks = after[SUBMITTED] - before[SUBMITTED]
+    summary.append(
+        {
+            "measure": "suite: event-log reads per task by its WebSocket subscription (1 = the replay only)",
+            "value": round((after[LOG_READS] - before[LOG_READS]) / tasks, 2) if tasks > 0 else None,
+            "target": "",
+        }
+    )
     for path in paths:
         summary.append(
             {

@@ -17,7 +17,9 @@ import io.vertx.core.Vertx;
 
 /**
  * This replica's live subscriptions, by task id. The live Kafka consumer publishes every event here; a periodic tick
- * lets each subscription retry gap fills and poll the log when its task has gone quiet.
+ * lets each subscription retry gap fills and poll the log when its task has gone quiet. Every event is also kept
+ * briefly in {@link RecentEvents}, and a new subscription starts with its task's recent events, so it does not depend
+ * on the task view having written them yet.
  */
 @Startup
 @ApplicationScoped
@@ -28,11 +30,13 @@ public class LiveEventHub {
 
     private final ConcurrentMap<UUID, Set<TaskSubscription>> byTask = new ConcurrentHashMap<>();
     private final Frames frames;
+    private final RecentEvents recent;
     private final Vertx vertx;
     private long timer = -1;
 
-    public LiveEventHub(Frames frames, Vertx vertx) {
+    public LiveEventHub(Frames frames, RecentEvents recent, Vertx vertx) {
         this.frames = frames;
+        this.recent = recent;
         this.vertx = vertx;
     }
 
@@ -55,6 +59,11 @@ public class LiveEventHub {
             subscriptions.add(subscription);
             return subscriptions;
         });
+        // After registering: an event published concurrently is either in this copy or offered live (publish stores
+        // before it looks up subscribers), or both; offer ignores a seq it already holds or sent.
+        for (EventFrame frame : recent.of(subscription.taskId())) {
+            subscription.offer(frame);
+        }
     }
 
     public void unregister(TaskSubscription subscription) {
@@ -66,11 +75,12 @@ public class LiveEventHub {
 
     /** An event from the live consumer; encoded once for all its subscribers. */
     public void publish(TaskEventRecord event) {
+        EventFrame frame = frames.event(event);
+        recent.add(event.taskId(), frame);
         Set<TaskSubscription> subscriptions = byTask.get(event.taskId());
         if (subscriptions == null || subscriptions.isEmpty()) {
             return;
         }
-        EventFrame frame = frames.event(event);
         for (TaskSubscription subscription : subscriptions) {
             subscription.offer(frame);
         }

@@ -5,6 +5,8 @@ import java.util.UUID;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.dspysuite.gateway.task.store.TaskEventStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -20,11 +22,17 @@ public class TaskSubscriptions {
     private final TaskEventStore store;
     private final Frames frames;
     private final LiveEventHub hub;
+    private final Counter logReads;
 
-    public TaskSubscriptions(TaskEventStore store, Frames frames, LiveEventHub hub) {
+    public TaskSubscriptions(TaskEventStore store, Frames frames, LiveEventHub hub, MeterRegistry registry) {
         this.store = store;
         this.frames = frames;
         this.hub = hub;
+        // How often subscriptions fall back to the database: per task, one replay at start is the floor; more means
+        // gap fills or idle polls (the view lagging the live push, or a quiet long task).
+        this.logReads = Counter.builder("dspy.suite.event.log.reads")
+                .description("Reads of the event log by WebSocket/SSE subscriptions (replay, gap fills, idle polls)")
+                .register(registry);
     }
 
     /** A subscription registered for live events, buffering until {@link TaskSubscription#start()}. */
@@ -46,6 +54,7 @@ public class TaskSubscriptions {
     }
 
     private Uni<TaskSubscription.Page> page(UUID taskId, long afterSeq) {
+        logReads.increment();
         return store.page(taskId, afterSeq, PAGE_SIZE)
                 .map(page -> new TaskSubscription.Page(
                         page.events().stream().map(event -> frames.event(taskId, event)).toList(),

@@ -6,7 +6,10 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
-/** {@code dspy-suite.ws.*}: heartbeats, key re-checks and the per-connection send bound of {@code /ws/v1}. */
+/**
+ * {@code dspy-suite.ws.*}: heartbeats, key re-checks, the per-connection send bound of {@code /ws/v1} and the recent
+ * events kept for new subscriptions.
+ */
 @ConfigMapping(prefix = "dspy-suite.ws")
 public interface WebSocketLimits {
 
@@ -29,4 +32,22 @@ public interface WebSocketLimits {
     /** Bytes that may wait to be written to one connection before it is closed with 4008 (slow consumer). */
     @WithDefault("8M")
     MemorySize maxQueuedBytes();
+
+    /** {@code dspy-suite.ws.recent-events.*}: see {@link RecentEvents}. */
+    RecentEventsLimits recentEvents();
+
+    interface RecentEventsLimits {
+
+        /** Live events kept per task (the oldest are forgotten first); 0 turns the buffer off. */
+        @WithDefault("64")
+        int perTask();
+
+        /** Size of the kept frames of all tasks together (their JSON length plus a fixed overhead per frame). */
+        @WithDefault("16M")
+        MemorySize maxSize();
+
+        /** A task's events are forgotten this long after its last event arrived. */
+        @WithDefault("30s")
+        Duration ttl();
+    }
 }
