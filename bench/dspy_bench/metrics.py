@@ -6,7 +6,8 @@ import re
 
 import aiohttp
 
-_SAMPLE = re.compile(r"^(\w+)(?:\{[^}]*\})?\s+(\S+)$")
+# A sample line, with an optional OpenMetrics exemplar after the value (Quarkus adds trace exemplars to counters).
+_SAMPLE = re.compile(r"^(\w+)(?:\{[^}]*\})?\s+(\S+)(?:\s+#.*)?$")
 
 
 async def totals(base_url: str, names: tuple[str, ...]) -> dict[str, float]:
