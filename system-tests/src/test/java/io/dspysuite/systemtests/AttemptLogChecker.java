@@ -17,15 +17,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Proves from the orchestration replicas' JSON logs that no job ran two attempts at once: per task, an attempt may
- * start only when the previous one has ended on its replica (succeeded, failed, postponed, stopped) or that replica
- * was killed after the previous attempt started. Attempt numbers may repeat: an attempt postponed by the open breaker
- * is not counted and its number is claimed again.
+ * start only when the previous one has ended on its replica (succeeded, failed, postponed, stopped, or ended without
+ * recording its outcome: "did not finish cleanly", e.g. the database went away as it wrote it) or that replica was
+ * killed after the previous attempt started. Attempt numbers may repeat: an attempt postponed by the open breaker is
+ * not counted and its number is claimed again.
  */
 final class AttemptLogChecker {
 
     private static final Pattern START = Pattern.compile("^task (\\S+): attempt (\\d+)/\\d+ started");
     private static final Pattern END = Pattern.compile(
-            "^task (\\S+): (?:attempt (\\d+)(?:/\\d+)? (?:succeeded|failed|stopped|no longer held by this replica)"
+            "^task (\\S+): (?:attempt (\\d+)(?:/\\d+)? (?:succeeded|failed|stopped|no longer held by this replica"
+                    + "|did not finish cleanly)"
                     + "|DSPy circuit open, attempt (\\d+) not counted)");
 
     /** A replica killed at an instant: its attempts open at that instant ended then. */
@@ -40,15 +42,9 @@ final class AttemptLogChecker {
     }
 
     static Result check(Map<String, Path> logsByReplica, List<Kill> kills) {
-        return check(logsByReplica, kills, Instant.MAX);
-    }
-
-    /** Only attempts that started before {@code until} are checked (later log lines are ignored). */
-    static Result check(Map<String, Path> logsByReplica, List<Kill> kills, Instant until) {
         List<Entry> entries = new ArrayList<>();
         Map<String, Integer> starts = new HashMap<>();
         logsByReplica.forEach((replica, log) -> entries.addAll(read(replica, log, starts)));
-        entries.removeIf(entry -> !entry.at().isBefore(until));
         entries.sort(Comparator.comparing(Entry::at));
         Map<String, Entry> open = new HashMap<>(); // task -> the attempt running now
         List<String> overlaps = new ArrayList<>();

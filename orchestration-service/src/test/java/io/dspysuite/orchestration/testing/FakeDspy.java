@@ -1,5 +1,6 @@
 package io.dspysuite.orchestration.testing;
 
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -54,6 +55,17 @@ public class FakeDspy {
 
     public static final String MODEL = "fake-lm";
 
+    /** Something that happened to an Execute call of a task, as the fake saw it. */
+    public record CallEvent(Kind kind, int attempt, Instant at) {
+
+        public enum Kind {
+            /** The call arrived. */
+            CALLED,
+            /** The client cancelled it before it ended. */
+            CANCELLED
+        }
+    }
+
     /** What the fake does with one call. */
     @FunctionalInterface
     public interface Behaviour {
@@ -76,6 +88,7 @@ public class FakeDspy {
     private final Map<String, Boolean> halfClosed = new ConcurrentHashMap<>();
     private final Map<String, List<ExecuteRequest>> calls = new ConcurrentHashMap<>();
     private final Map<String, Integer> cancellations = new ConcurrentHashMap<>();
+    private final Map<String, List<CallEvent>> history = new ConcurrentHashMap<>();
     private final AtomicInteger catalogCalls = new AtomicInteger();
     private volatile boolean catalogFails;
 
@@ -124,12 +137,26 @@ public class FakeDspy {
         return cancellations.getOrDefault(taskId, 0);
     }
 
+    /** The task's Execute calls arriving and being cancelled, in the order the fake saw them. */
+    public List<CallEvent> history(String taskId) {
+        return List.copyOf(history.getOrDefault(taskId, List.of()));
+    }
+
     Multi<ExecuteUpdate> execute(ExecuteRequest request) {
         calls.computeIfAbsent(request.getTaskId(), id -> new CopyOnWriteArrayList<>()).add(request);
+        record(request, CallEvent.Kind.CALLED);
         Deque<Behaviour> script = scripts.get(request.getTaskId());
         Behaviour next = script == null ? null : script.poll();
         return (next == null ? answer() : next).respond(request)
-                .onCancellation().invoke(() -> cancellations.merge(request.getTaskId(), 1, Integer::sum));
+                .onCancellation().invoke(() -> {
+                    record(request, CallEvent.Kind.CANCELLED);
+                    cancellations.merge(request.getTaskId(), 1, Integer::sum);
+                });
+    }
+
+    private void record(ExecuteRequest request, CallEvent.Kind kind) {
+        history.computeIfAbsent(request.getTaskId(), id -> new CopyOnWriteArrayList<>())
+                .add(new CallEvent(kind, request.getAttempt(), Instant.now()));
     }
 
     public void scriptInteractive(String taskId, InteractiveBehaviour behaviour) {

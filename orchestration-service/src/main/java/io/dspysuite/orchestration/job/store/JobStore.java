@@ -142,7 +142,7 @@ public class JobStore {
                SET lease_expires_at = now() + h.lease_ms * interval '1 millisecond'
               FROM unnest($1::uuid[], $2::int[], $3::bigint[]) AS h(id, attempt, lease_ms)
              WHERE j.id = h.id AND j.attempt = h.attempt AND j.state = 'executing' AND j.attempted_by = $4
-            RETURNING j.id
+            RETURNING j.id, j.attempt
             """;
 
     private static final String EXPIRED = """
@@ -256,11 +256,17 @@ public class JobStore {
                 .addInteger(limit)
                 .addLong(lease.toMillis())
                 .addString(owner);
+        // Read at subscription, before the transaction is begun: the database's now() of the lease comes later.
+        return Uni.createFrom().deferred(() -> claim(params, queue, lease, owner, System.nanoTime()));
+    }
+
+    private Uni<List<ClaimedJob>> claim(Tuple params, JobQueue queue, Duration lease, String owner,
+            long sentNanos) {
         return pool.withTransaction(conn -> conn.preparedQuery(CLAIM).execute(params).chain(rows -> {
             List<ClaimedJob> jobs = new ArrayList<>(rows.rowCount());
             List<Uni<RowSet<Row>>> inserts = new ArrayList<>(rows.rowCount());
             for (Row row : rows) {
-                ClaimedJob job = toClaimedJob(queue, lease, owner, row);
+                ClaimedJob job = toClaimedJob(queue, lease, owner, sentNanos, row);
                 jobs.add(job);
                 TaskEvent running = events.running(ref(job), job.attempt());
                 inserts.add(conn.preparedQuery(INSERT_EVENTS)
@@ -319,17 +325,21 @@ public class JobStore {
         return withEvents(pool, APPEND.formatted(batch.size(), OWNED), owned(job), batch);
     }
 
-    /** Renews the leases of {@code jobs} held by {@code owner}; the ids whose lease was renewed (the others are lost). */
-    public Uni<Set<UUID>> heartbeat(List<ClaimedJob> jobs, String owner) {
+    /**
+     * Renews the leases of {@code jobs} held by {@code owner}; answers those whose lease was renewed (the others are
+     * lost: cancelled or rescued). Matched by id and attempt, since an old attempt of a job may still be stopping here
+     * while its rescued one runs.
+     */
+    public Uni<List<ClaimedJob>> heartbeat(List<ClaimedJob> jobs, String owner) {
         UUID[] ids = jobs.stream().map(ClaimedJob::id).toArray(UUID[]::new);
         Integer[] attempts = jobs.stream().map(ClaimedJob::attempt).toArray(Integer[]::new);
         Long[] leases = jobs.stream().map(job -> job.lease().toMillis()).toArray(Long[]::new);
         io.vertx.sqlclient.Tuple params = io.vertx.sqlclient.Tuple.tuple()
                 .addArrayOfUUID(ids).addArrayOfInteger(attempts).addArrayOfLong(leases).addString(owner);
         return pool.preparedQuery(HEARTBEAT).execute(Tuple.newInstance(params)).map(rows -> {
-            Set<UUID> renewed = new HashSet<>();
-            rows.forEach(row -> renewed.add(row.getUUID("id")));
-            return renewed;
+            Set<String> renewed = new HashSet<>();
+            rows.forEach(row -> renewed.add(row.getUUID("id") + "/" + row.getInteger("attempt")));
+            return jobs.stream().filter(job -> renewed.contains(job.id() + "/" + job.attempt())).toList();
         });
     }
 
@@ -525,7 +535,7 @@ public class JobStore {
         return TaskRef.of(job.id().toString(), job.tenantId(), job.traceParent());
     }
 
-    private static ClaimedJob toClaimedJob(JobQueue queue, Duration lease, String owner, Row row) {
+    private static ClaimedJob toClaimedJob(JobQueue queue, Duration lease, String owner, long sentNanos, Row row) {
         OffsetDateTime insertedAt = row.getOffsetDateTime("inserted_at");
         return new ClaimedJob(
                 row.getUUID("id"),
@@ -537,7 +547,8 @@ public class JobStore {
                 row.getString("trace_parent"),
                 lease,
                 insertedAt.toInstant(),
-                owner);
+                owner,
+                sentNanos);
     }
 
     private static TaskRequested parseRequest(Buffer stored) {

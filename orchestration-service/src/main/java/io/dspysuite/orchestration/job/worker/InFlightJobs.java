@@ -11,13 +11,14 @@ import io.dspysuite.orchestration.dspy.client.DspyCallHandle;
 import io.dspysuite.orchestration.job.model.ClaimedJob;
 
 /**
- * The attempts this replica is running right now, with the handles that cancel their DSPy calls. Keyed by job and
- * attempt: after a rescue, a newer attempt of the same job may run here while the old one is being stopped.
+ * The attempts this replica is running right now, with the handles that cancel their DSPy calls and this replica's
+ * view of their leases ({@link AttemptLease}). Keyed by job and attempt: after a rescue, a newer attempt of the same
+ * job may run here while the old one is being stopped.
  */
 @ApplicationScoped
 public class InFlightJobs {
 
-    public record Running(ClaimedJob job, DspyCallHandle call) {
+    record Running(ClaimedJob job, DspyCallHandle call, AttemptLease lease) {
     }
 
     private record Key(UUID id, int attempt) {
@@ -25,8 +26,15 @@ public class InFlightJobs {
 
     private final Map<Key, Running> running = new ConcurrentHashMap<>();
 
-    void add(ClaimedJob job, DspyCallHandle call) {
-        running.put(new Key(job.id(), job.attempt()), new Running(job, call));
+    Running add(ClaimedJob job, DspyCallHandle call) {
+        Running added = new Running(job, call, new AttemptLease(job));
+        running.put(new Key(job.id(), job.attempt()), added);
+        return added;
+    }
+
+    /** Whether {@code attempt} still runs here (it is removed when it ends). */
+    boolean contains(Running attempt) {
+        return running.get(new Key(attempt.job().id(), attempt.job().attempt())) == attempt;
     }
 
     void remove(ClaimedJob job) {

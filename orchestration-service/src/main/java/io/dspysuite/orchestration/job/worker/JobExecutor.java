@@ -56,7 +56,8 @@ import io.vertx.mutiny.core.Vertx;
  * <li>otherwise: {@code discarded} (error, FAILED).</li>
  * </ul>
  * Every outcome is guarded by attempt and owner: an attempt that lost its job (cancelled, lease rescued) changes
- * nothing. Events reach Kafka through the outbox.
+ * nothing. An attempt fenced by {@link LeaseFence} (its lease went unconfirmed) writes no outcome at all, and one
+ * whose claim answered too late to hold its lease is not started. Events reach Kafka through the outbox.
  */
 @ApplicationScoped
 public class JobExecutor {
@@ -77,11 +78,13 @@ public class JobExecutor {
     private final ProgramResolver programs;
     private final ProgramStore programStore;
     private final JavaToolRunner tools;
+    private final LeaseFence fence;
 
     JobExecutor(DspyClient dspy, JobStore store, TaskEvents events, OutboxRelay relay, JobMetrics metrics,
             KindsConfig kinds, RetryPolicy retries, InFlightJobs inFlight, JobTracing tracing, Vertx vertx,
             @ConfigProperty(name = "dspy-suite.outbox.chunk-coalesce", defaultValue = "50ms") Duration chunkCoalesce,
-            ProgramResolver programs, ProgramStore programStore, JavaToolRunner tools) {
+            ProgramResolver programs, ProgramStore programStore, JavaToolRunner tools, LeaseFence fence) {
+        this.fence = fence;
         this.tools = tools;
         this.programs = programs;
         this.programStore = programStore;
@@ -101,6 +104,12 @@ public class JobExecutor {
     public Uni<Void> execute(ClaimedJob job) {
         TaskRef task = TaskRef.of(job.id().toString(), job.tenantId(), job.traceParent());
         Duration timeout = kinds.of(job.request().getKind()).timeout();
+        if (fence.tooLateToStart(job)) {
+            LOG.warnf("task %s: attempt %d/%d not started: its claim was answered too late to hold the lease (%d ms); "
+                    + "the job is rescued when the lease expires", task.taskId(), job.attempt(), job.maxAttempts(),
+                    job.lease().toMillis());
+            return Uni.createFrom().voidItem();
+        }
         LOG.infof("task %s: attempt %d/%d started (queue %s)", task.taskId(), job.attempt(), job.maxAttempts(),
                 job.queue().dbValue());
         Span span = tracing.startAttempt(job);
@@ -111,7 +120,8 @@ public class JobExecutor {
                 tools.handlerFor(task.taskId(), record -> toolCalled(record, updates, span)),
                 // The tenant travels as W3C baggage with the trace context: the DSPy service's logs and spans name it.
                 Context.root().with(span).with(Baggage.builder().put("tenant.id", job.tenantId()).build()));
-        inFlight.add(job, call);
+        InFlightJobs.Running attempt = inFlight.add(job, call);
+        fence.watch(attempt);
         // The gRPC call completes on a gRPC thread: the outcome is recorded back on the attempt's context (whose
         // log lines name the task), when it runs on one.
         io.vertx.core.Context attemptContext = io.vertx.core.Vertx.currentContext();
@@ -120,13 +130,27 @@ public class JobExecutor {
                         ExecuteRequests.forAttempt(job.request(), job.attempt(), program.spec())), timeout, call)
                         .map(result -> new Outcome(program, result)))
                 .plug(uni -> attemptContext == null ? uni : uni.emitOn(TaskLogContext.on(attemptContext)))
-                .onItemOrFailure().transformToUni((outcome, failure) -> updates.drain().chain(() -> failure == null
-                        ? succeed(job, task, outcome, span, started)
-                        : fail(job, task, failure, span, started)))
+                .onItemOrFailure().transformToUni((outcome, failure) -> attempt.lease().fenced()
+                        ? fenced(job, task, span, started)
+                        : updates.drain().chain(() -> failure == null
+                                ? succeed(job, task, outcome, span, started)
+                                : fail(job, task, failure, span, started)))
                 .onTermination().invoke((ignored, failure, cancelled) -> {
                     inFlight.remove(job);
                     span.end();
                 });
+    }
+
+    /**
+     * The fence stopped the attempt: nothing is written, not even its pending progress awaited (the database may be
+     * what is failing), whatever the call answered meanwhile; the job is rescued when its lease expires.
+     */
+    private Uni<Void> fenced(ClaimedJob job, TaskRef task, Span span, Instant started) {
+        LOG.infof("task %s: attempt %d stopped (self-fenced: lease not confirmed), outcome not written", task.taskId(),
+                job.attempt());
+        span.setStatus(StatusCode.ERROR, "fenced");
+        metrics.ended(job, Duration.between(started, Instant.now()), "fenced", "");
+        return Uni.createFrom().voidItem();
     }
 
     private static void toolCalled(ToolCallRecord record, AttemptEvents updates, Span span) {

@@ -40,7 +40,7 @@ public class JobMetrics {
     /**
      * An attempt ended on this replica.
      *
-     * @param outcome completed, retryable, postponed or discarded
+     * @param outcome completed, retryable, postponed, discarded or fenced (stopped by the lease fence, nothing written)
      * @param code the error code of a failed attempt, empty otherwise
      */
     void ended(ClaimedJob job, Duration ran, String outcome, String code) {

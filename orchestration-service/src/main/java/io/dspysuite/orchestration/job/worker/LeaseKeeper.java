@@ -3,7 +3,6 @@ package io.dspysuite.orchestration.job.worker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,9 +21,10 @@ import io.quarkus.runtime.StartupEvent;
 import io.vertx.mutiny.core.Vertx;
 
 /**
- * Leases: renews the leases of the attempts running here (heartbeat), stops attempts whose job this replica no longer
- * holds (cancelled on another replica, or rescued after a pause), and rescues jobs whose lease expired because their
- * replica died ({@code FOR UPDATE SKIP LOCKED}, so any number of replicas may rescue at once).
+ * Leases: renews the leases of the attempts running here (heartbeat; each answered renewal confirms the attempt's lease
+ * for {@link LeaseFence}, which stops attempts whose lease went unconfirmed too long), stops attempts whose job this
+ * replica no longer holds (cancelled on another replica, or rescued after a pause), and rescues jobs whose lease
+ * expired because their replica died ({@code FOR UPDATE SKIP LOCKED}, so any number of replicas may rescue at once).
  */
 @ApplicationScoped
 public class LeaseKeeper {
@@ -78,26 +78,40 @@ public class LeaseKeeper {
     }
 
     void heartbeat() {
-        List<InFlightJobs.Running> running = inFlight.snapshot();
+        // Fenced attempts are being stopped: renewing their leases would only delay the rescue of their jobs.
+        List<InFlightJobs.Running> running = inFlight.snapshot().stream()
+                .filter(attempt -> !attempt.lease().fenced()).toList();
         if (running.isEmpty() || !beating.compareAndSet(false, true)) {
             return;
         }
         List<ClaimedJob> jobs = running.stream().map(InFlightJobs.Running::job).toList();
+        // Read before the statement is sent: the database's now() that starts the renewed leases comes later.
+        long sentNanos = System.nanoTime();
         store.heartbeat(jobs, replica.id())
+                // A heartbeat that hangs (a database going away) must not hold back the next one; a late answer to
+                // an abandoned one is never counted as a confirmation, which errs on the safe side.
+                .ifNoItem().after(heartbeatInterval.dividedBy(2)).fail()
                 .onTermination().invoke(() -> beating.set(false))
-                .subscribe().with(renewed -> stopLost(jobs, renewed),
+                .subscribe().with(renewed -> confirm(running, renewed, sentNanos),
                         failure -> LOG.warnf(failure, "renewing %d lease(s) failed", jobs.size()));
     }
 
-    private void stopLost(List<ClaimedJob> jobs, Set<UUID> renewed) {
-        for (ClaimedJob job : jobs) {
-            if (!renewed.contains(job.id())) {
-                TaskLogContext.logAbout(job.id().toString(), job.tenantId(), () -> LOG.infof(
-                        "task %s: attempt %d is no longer held here (cancelled or rescued); stopping its call",
-                        job.id(), job.attempt()));
-                inFlight.cancel(job);
+    private void confirm(List<InFlightJobs.Running> running, List<ClaimedJob> renewed, long sentNanos) {
+        Set<ClaimedJob> held = Set.copyOf(renewed);
+        for (InFlightJobs.Running attempt : running) {
+            if (held.contains(attempt.job())) {
+                attempt.lease().renewed(sentNanos);
+            } else {
+                stopLost(attempt.job());
             }
         }
+    }
+
+    private void stopLost(ClaimedJob job) {
+        TaskLogContext.logAbout(job.id().toString(), job.tenantId(), () -> LOG.infof(
+                "task %s: attempt %d is no longer held here (cancelled or rescued); stopping its call",
+                job.id(), job.attempt()));
+        inFlight.cancel(job);
     }
 
     /** Once at start: the jobs this replica's previous incarnation left running run again now. */
