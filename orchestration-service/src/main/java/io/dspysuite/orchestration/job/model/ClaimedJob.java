@@ -13,10 +13,12 @@ import io.dspysuite.protos.events.v1.TaskRequested;
  * @param attempt the attempt now running (1-based); every later update of the row is guarded by it and the owner
  * @param traceParent W3C traceparent stored with the request, or {@code null}
  * @param lease how long the lease lasts from each renewal (heartbeat)
- * @param insertedAt when the job was stored (bounds how long an open circuit may postpone it)
+ * @param insertedAt when the job was stored
+ * @param unavailableSince when the DSPy service outage that postponed this job began (its first postponement since
+ *        its last counted attempt), or {@code null}: bounds how long outages may postpone it for free
  */
 public record ClaimedJob(UUID id, String tenantId, JobQueue queue, int attempt, int maxAttempts, TaskRequested request,
-        String traceParent, Duration lease, Instant insertedAt, String owner) {
+        String traceParent, Duration lease, Instant insertedAt, String owner, Instant unavailableSince) {
 
     public ClaimedJob {
         Objects.requireNonNull(id, "id");
