@@ -19,8 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * Proves from the orchestration replicas' JSON logs that no job ran two attempts at once: per task, an attempt may
  * start only when the previous one has ended on its replica (succeeded, failed, postponed, stopped, or ended without
  * recording its outcome: "did not finish cleanly", e.g. the database went away as it wrote it) or that replica was
- * killed after the previous attempt started. Attempt numbers may repeat: an attempt postponed by the open breaker is
- * not counted and its number is claimed again.
+ * killed after the previous attempt started. Attempt numbers may repeat: an attempt postponed because the DSPy
+ * service was unavailable (not there, or the breaker open) is not counted and its number is claimed again.
  */
 final class AttemptLogChecker {
 
@@ -28,7 +28,7 @@ final class AttemptLogChecker {
     private static final Pattern END = Pattern.compile(
             "^task (\\S+): (?:attempt (\\d+)(?:/\\d+)? (?:succeeded|failed|stopped|no longer held by this replica"
                     + "|did not finish cleanly)"
-                    + "|DSPy circuit open, attempt (\\d+) not counted)");
+                    + "|DSPy (?:circuit open|service unavailable), attempt (\\d+) not counted)");
 
     /** A replica killed at an instant: its attempts open at that instant ended then. */
     record Kill(String replica, Instant at) {

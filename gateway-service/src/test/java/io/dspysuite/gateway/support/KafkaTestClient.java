@@ -93,8 +93,24 @@ public final class KafkaTestClient {
         return recordsFor(CONTROL, taskId, timeout, TaskControl::parseFrom);
     }
 
+    /** The value of the tenant header of every TaskRequested keyed by this task id (null where it is missing). */
+    public static List<String> tenantHeadersFor(UUID taskId, Duration timeout) {
+        return matching(REQUESTED, taskId, timeout, record -> {
+            org.apache.kafka.common.header.Header header = record.headers().lastHeader("dspy-tenant-id");
+            return header == null ? null : new String(header.value(), java.nio.charset.StandardCharsets.UTF_8);
+        });
+    }
+
     /** Every record keyed by this task id on the topic, waiting up to the timeout for the first. */
     public static <T> List<T> recordsFor(String topic, UUID taskId, Duration timeout, Parser<T> parser) {
+        return matching(topic, taskId, timeout, record -> parser.parse(record.value()));
+    }
+
+    private interface RecordParser<T> {
+        T parse(ConsumerRecord<String, byte[]> record) throws InvalidProtocolBufferException;
+    }
+
+    private static <T> List<T> matching(String topic, UUID taskId, Duration timeout, RecordParser<T> parser) {
         Instant deadline = Instant.now().plus(timeout);
         try (KafkaConsumer<String, byte[]> consumer = consumer()) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
@@ -107,7 +123,7 @@ public final class KafkaTestClient {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
                     if (taskId.toString().equals(record.key())) {
                         try {
-                            found.add(parser.parse(record.value()));
+                            found.add(parser.parse(record));
                         } catch (InvalidProtocolBufferException e) {
                             throw new IllegalStateException("not a " + topic + " record", e);
                         }

@@ -19,6 +19,7 @@ import io.dspysuite.orchestration.testing.FakeDspyPort;
 import io.dspysuite.orchestration.testing.KafkaTestClient;
 import io.dspysuite.orchestration.testing.TaskRequests;
 import io.dspysuite.protos.dspy.v1.AdHocProgram;
+import io.dspysuite.protos.dspy.v1.ExecuteRequest;
 import io.dspysuite.protos.dspy.v1.ModuleOptions;
 import io.dspysuite.protos.dspy.v1.ProgramSpec;
 import io.dspysuite.protos.dspy.v1.TaskKind;
@@ -72,6 +73,25 @@ class DspyTimeoutTest {
         assertThat(fake.calls(id)).hasSize(1);
         // ...and the call was cancelled at the service by its gRPC deadline (the timeout).
         await().atMost(Duration.ofSeconds(4)).until(() -> fake.cancellations(id) == 1);
+    }
+
+    @Test
+    void aServiceThatSendsNothingBeforeTheDeadlineSpendsNoAttempt() {
+        TaskRequested request = TaskRequests.predict("asked of a stopped process");
+        String id = request.getTaskId();
+        // A stopped (SIGSTOP) or hung service: not even the status update a starting program sends. Twice, then it
+        // is back. The job has a single attempt, which these deadlines do not spend.
+        fake.script(id, FakeDspy.silent(), FakeDspy.silent(), FakeDspy.answer());
+
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrapServers)) {
+            kafka.request(request);
+
+            List<TaskEvent> events = kafka.awaitFinal(id);
+            assertThat(events.get(events.size() - 1).getStatus().getStatus())
+                    .isEqualTo(TaskStatus.TASK_STATUS_SUCCEEDED);
+            assertThat(events).noneMatch(TaskEvent::hasError);
+        }
+        assertThat(fake.calls(id)).extracting(ExecuteRequest::getAttempt).containsExactly(1, 1, 1);
     }
 
     @Test

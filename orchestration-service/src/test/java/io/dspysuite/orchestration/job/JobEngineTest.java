@@ -347,7 +347,7 @@ class JobEngineTest {
 
     private static ClaimedJob claimed(TaskRequested request, int attempt, String owner) {
         return new ClaimedJob(UUID.fromString(request.getTaskId()), request.getTenantId(), JobQueue.INTERACTIVE,
-                attempt, 5, request, null, Duration.ofSeconds(3), Instant.now(), owner, System.nanoTime());
+                attempt, 5, request, null, Duration.ofSeconds(3), Instant.now(), owner, null, System.nanoTime());
     }
 
     private static <T> T await(io.smallrye.mutiny.Uni<T> uni) {

@@ -25,6 +25,7 @@ import com.google.rpc.Code;
 
 import io.dspysuite.localstack.infra.SuiteTopics;
 import io.dspysuite.localstack.testing.SuiteInfraTestResource;
+import io.dspysuite.orchestration.job.ingest.RejectedRequests;
 import io.dspysuite.orchestration.testing.FakeDspy;
 import io.dspysuite.orchestration.testing.FakeDspyPort;
 import io.dspysuite.orchestration.testing.KafkaTestClient;
@@ -292,6 +293,81 @@ class TaskLifecycleTest {
         TaskRequested next = TaskRequests.predict("after the poison");
         kafka.request(next);
         awaitEvents(next.getTaskId(), 4);
+    }
+
+    @Test
+    void undecodableRecordOfAKnownTaskEndsItsTaskFailedAndGoesToTheDeadLetterTopic() {
+        String id = UUID.randomUUID().toString();
+        byte[] garbage = "not a protobuf message either".getBytes(StandardCharsets.UTF_8);
+
+        // As the gateway sends it: key = task id, the tenant in its header; only the value is broken.
+        kafka.send(SuiteTopics.TASKS_REQUESTED, id, garbage,
+                java.util.Map.of(RejectedRequests.TENANT_HEADER, TaskRequests.TENANT));
+
+        // The gateway answered 202 for this task: it ends, failed, so its client does not wait for ever.
+        List<TaskEvent> events = kafka.awaitFinal(id);
+        assertThat(events).extracting(TaskEvent::getSeq).containsExactly(1L, 2L);
+        assertThat(events.get(0).getError().getCode()).isEqualTo("INVALID_REQUEST");
+        assertThat(events.get(0).getError().getRetryable()).isFalse();
+        assertStatus(events.get(1), TaskStatus.TASK_STATUS_FAILED);
+        assertThat(events).allSatisfy(event -> {
+            assertThat(event.getTaskId()).isEqualTo(id);
+            assertThat(event.getTenantId()).isEqualTo(TaskRequests.TENANT);
+            assertThat(event.getTraceId()).isEqualTo(TRACE_ID);
+        });
+        // The record itself is on the DLQ with its bytes, and nothing ran.
+        List<ConsumerRecord<String, byte[]>> dead = await().until(() -> kafka.deadLetters(id), list -> !list.isEmpty());
+        assertThat(dead).hasSize(1);
+        assertThat(dead.get(0).value()).isEqualTo(garbage);
+        assertThat(fake.calls(id)).isEmpty();
+        Row job = job(id);
+        assertThat(job.getString("state")).isEqualTo("discarded");
+        assertThat(job.getString("kind")).isEqualTo("unknown");
+        assertThat(job.getInteger("attempt")).isZero();
+        assertThat(((JsonObject) job.getValue("last_error")).getString("code")).isEqualTo("INVALID_REQUEST");
+
+        // The same record again (a redelivery) changes nothing: still one final event.
+        kafka.send(SuiteTopics.TASKS_REQUESTED, id, garbage,
+                java.util.Map.of(RejectedRequests.TENANT_HEADER, TaskRequests.TENANT));
+        await().until(() -> kafka.deadLetters(id), list -> list.size() == 2);
+        assertThat(kafka.events(id)).hasSize(2);
+
+        // The consumer kept going: a valid request after it is served.
+        TaskRequested next = TaskRequests.predict("after the broken one");
+        kafka.request(next);
+        assertStatus(kafka.awaitFinal(next.getTaskId()).get(3), TaskStatus.TASK_STATUS_SUCCEEDED);
+    }
+
+    @Test
+    void requestOfAnUnsupportedKindEndsItsTaskFailed() {
+        TaskRequested unsupported = TaskRequests.predict("which kind?").toBuilder()
+                .setKind(TaskKind.TASK_KIND_UNSPECIFIED).build();
+        String id = unsupported.getTaskId();
+
+        kafka.request(unsupported);
+
+        List<TaskEvent> events = kafka.awaitFinal(id);
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0).getError().getCode()).isEqualTo("INVALID_REQUEST");
+        assertThat(events.get(0).getError().getMessage()).contains("no supported kind");
+        assertThat(events.get(1).getTenantId()).isEqualTo(TaskRequests.TENANT);
+        assertThat(await().until(() -> kafka.deadLetters(id), list -> !list.isEmpty()).get(0).value())
+                .isEqualTo(unsupported.toByteArray());
+    }
+
+    @Test
+    void undecodableRecordWithoutATenantGoesToTheDeadLetterTopicOnly() {
+        String id = UUID.randomUUID().toString();
+
+        kafka.send(SuiteTopics.TASKS_REQUESTED, id, "garbage, and no tenant".getBytes(StandardCharsets.UTF_8));
+
+        await().until(() -> kafka.deadLetters(id), list -> !list.isEmpty());
+        // Whose task it is cannot be known: no event (it would name no tenant), no job.
+        TaskRequested next = TaskRequests.predict("after the anonymous one");
+        kafka.request(next);
+        kafka.awaitFinal(next.getTaskId());
+        assertThat(kafka.events(id)).isEmpty();
+        assertThat(count("SELECT count(*) FROM orchestration.jobs WHERE id = $1", id)).isZero();
     }
 
     @Test

@@ -284,11 +284,19 @@ public class FakeDspy {
         };
     }
 
-    /** Answers once {@code gate} completes: holds a job in the executing state for as long as a test needs. */
+    /**
+     * Announces itself (a status update, as the Python service does when a program starts), then answers once
+     * {@code gate} completes: holds a job in the executing state for as long as a test needs.
+     */
     public static Behaviour answerWhen(CompletionStage<?> gate) {
-        return request -> Uni.createFrom().completionStage(gate)
-                .onItem().transformToMulti(ignored -> answer().respond(request));
+        return request -> Multi.createBy().concatenating().streams(Multi.createFrom().item(RUNNING),
+                Uni.createFrom().completionStage(gate)
+                        .onItem().transformToMulti(ignored -> answer().respond(request))
+                        .filter(update -> !update.hasStatus()));
     }
+
+    private static final ExecuteUpdate RUNNING = ExecuteUpdate.newBuilder()
+            .setStatus(StatusUpdate.newBuilder().setPhase("running")).build();
 
     /**
      * {@code steps} progress updates (fraction i/steps), each followed by {@code chunksPerStep} token chunks of the
@@ -358,8 +366,13 @@ public class FakeDspy {
         };
     }
 
-    /** Never answers (until the client cancels): a long-running call. */
+    /** Announces itself, then never answers (until the client cancels): a long-running program. */
     public static Behaviour holdOpen() {
+        return request -> Multi.createFrom().emitter(emitter -> emitter.emit(RUNNING));
+    }
+
+    /** Never sends anything (until the client cancels): a stopped or hung service process. */
+    public static Behaviour silent() {
         return request -> Multi.createFrom().emitter(emitter -> {
         });
     }

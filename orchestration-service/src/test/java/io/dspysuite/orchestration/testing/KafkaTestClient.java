@@ -110,8 +110,14 @@ public final class KafkaTestClient implements AutoCloseable {
     }
 
     public RecordMetadata send(String topic, String key, byte[] value) {
+        return send(topic, key, value, Map.of());
+    }
+
+    /** Sends with the traceparent header and {@code headers} (UTF-8 values). */
+    public RecordMetadata send(String topic, String key, byte[] value, Map<String, String> headers) {
         ProducerRecord<String, byte[]> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("traceparent", TRACEPARENT.getBytes(StandardCharsets.UTF_8));
+        headers.forEach((name, text) -> record.headers().add(name, text.getBytes(StandardCharsets.UTF_8)));
         try {
             return producer.send(record).get(30, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

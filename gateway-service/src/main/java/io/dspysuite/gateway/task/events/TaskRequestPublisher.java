@@ -1,10 +1,12 @@
 package io.dspysuite.gateway.task.events;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.eclipse.microprofile.reactive.messaging.OnOverflow;
@@ -23,6 +25,9 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 /** Publishes {@code TaskRequested} to {@code dspy.tasks.requested}, keyed by task id so per-task order holds. */
 @ApplicationScoped
 public class TaskRequestPublisher {
+
+    /** Kafka header with the task's tenant (read by the orchestration service's RejectedRequests). */
+    public static final String TENANT_HEADER = "dspy-tenant-id";
 
     /** Backstop above the producer's own delivery timeout: a submission never hangs. */
     private static final Duration SEND_TIMEOUT = Duration.ofSeconds(15);
@@ -48,8 +53,13 @@ public class TaskRequestPublisher {
                         .setSeconds(requestedAt.getEpochSecond())
                         .setNanos(requestedAt.getNano()));
         TaskSpecs.apply(task.spec(), request);
+        // The tenant also travels as a header: if the orchestration service cannot decode or accept the value, it
+        // still knows whose task to end (failed, INVALID_REQUEST) from the key and this header.
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(TENANT_HEADER, task.tenantId().getBytes(StandardCharsets.UTF_8));
         Message<TaskRequested> message = Message.of(request.build())
-                .addMetadata(OutgoingKafkaRecordMetadata.<String> builder().withKey(task.id().toString()).build());
+                .addMetadata(OutgoingKafkaRecordMetadata.<String> builder().withKey(task.id().toString())
+                        .withHeaders(headers).build());
         return Uni.createFrom().deferred(() -> emitter.sendMessage(message))
                 .ifNoItem().after(SEND_TIMEOUT).fail();
     }

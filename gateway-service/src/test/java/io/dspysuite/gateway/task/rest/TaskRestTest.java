@@ -310,6 +310,9 @@ class TaskRestTest {
         assertThat(count("SELECT count(*) FROM gateway.tasks WHERE tenant_id = 'dev' AND idempotency_key = $1", key))
                 .isEqualTo(1);
         assertThat(KafkaTestClient.requestsFor(UUID.fromString(id), Duration.ofSeconds(20))).hasSize(1);
+        // The tenant travels as a header too, so that the orchestration service can end a task whose request it
+        // cannot decode.
+        assertThat(KafkaTestClient.tenantHeadersFor(UUID.fromString(id), Duration.ofSeconds(20))).containsExactly("dev");
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.dspysuite.orchestration.dspy.client;
 
 import static io.dspysuite.orchestration.dspy.client.DspyErrorCodes.CANCELLED;
 import static io.dspysuite.orchestration.dspy.client.DspyErrorCodes.DEADLINE_EXCEEDED;
-import static io.dspysuite.orchestration.dspy.client.DspyErrorCodes.DSPY_SERVICE_UNAVAILABLE;
 import static io.dspysuite.orchestration.dspy.client.DspyErrorCodes.INTERNAL;
 
 import java.util.Optional;
@@ -39,8 +38,8 @@ public final class DspyErrorMapper {
             return DspyCallException.of(DEADLINE_EXCEEDED, "the DSPy service did not answer in time", true, failure);
         }
         if (failure instanceof CircuitBreakerOpenException) {
-            return DspyCallException.of(DSPY_SERVICE_UNAVAILABLE,
-                    "the DSPy service is failing; calls are paused for a moment", true, failure);
+            return new DspyServiceUnavailableException("the DSPy service is failing; calls are paused for a moment",
+                    failure);
         }
         if (failure instanceof StatusRuntimeException || failure instanceof StatusException) {
             return fromGrpc(failure);
@@ -51,8 +50,19 @@ public final class DspyErrorMapper {
                 failure);
     }
 
-    /** Maps a gRPC failure: the ErrorInfo detail decides when present, the status code otherwise. */
+    /** Maps a gRPC failure of a call that may have received updates (see {@link #fromGrpc(Throwable, boolean)}). */
     public static DspyCallException fromGrpc(Throwable grpcFailure) {
+        return fromGrpc(grpcFailure, true);
+    }
+
+    /**
+     * Maps a gRPC failure: the ErrorInfo detail decides when present (the program or its LM failed), the status code
+     * otherwise. Without a detail, UNAVAILABLE means the transport failed (connection refused, or lost because the
+     * process died), and a DEADLINE_EXCEEDED of a call that had {@code responded} with nothing means the service never
+     * started it (a stopped or hung process): both say the service is not there
+     * ({@link DspyServiceUnavailableException}). A deadline after the program answered is the program's.
+     */
+    public static DspyCallException fromGrpc(Throwable grpcFailure, boolean responded) {
         Status status = Status.fromThrowable(grpcFailure);
         com.google.rpc.Status rich = StatusProto.fromThrowable(grpcFailure);
         Optional<ErrorInfo> info = rich == null ? Optional.empty() : errorInfo(rich);
@@ -65,8 +75,11 @@ public final class DspyErrorMapper {
         }
         return switch (status.getCode()) {
             // Without details the service never answered: nothing reached Python, or it was down.
-            case UNAVAILABLE -> DspyCallException.of(DSPY_SERVICE_UNAVAILABLE, message, true, grpcFailure);
-            case DEADLINE_EXCEEDED -> DspyCallException.of(DEADLINE_EXCEEDED, message, true, grpcFailure);
+            case UNAVAILABLE -> new DspyServiceUnavailableException(message, grpcFailure);
+            case DEADLINE_EXCEEDED -> responded
+                    ? DspyCallException.of(DEADLINE_EXCEEDED, message, true, grpcFailure)
+                    : new DspyServiceUnavailableException(
+                            "the DSPy service sent nothing before the deadline (" + message + ")", grpcFailure);
             case CANCELLED -> DspyCallException.of(CANCELLED, message, false, grpcFailure);
             default -> DspyCallException.of(INTERNAL, message, false, grpcFailure);
         };

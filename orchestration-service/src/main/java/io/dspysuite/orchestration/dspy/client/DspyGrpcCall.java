@@ -102,8 +102,8 @@ public class DspyGrpcCall {
             // The task's trace context is current while the call starts, so the gRPC client propagates it.
             // No wait-for-ready: a channel that knows no replica is reachable (TRANSIENT_FAILURE) fails the call at once
             // with UNAVAILABLE, so the breaker sees the outage and jobs are postponed durably. (Stork's picker, used
-            // for a static replica list, may still hold a call until its deadline while no replica is up: the breaker
-            // then counts DEADLINE_EXCEEDED instead.)
+            // for a static replica list, may still hold a call until its deadline while no replica is up: a deadline
+            // with nothing received is mapped as the service being unavailable too, see DspyErrorMapper.)
             try (Scope ignored = handle.traceContext().makeCurrent()) {
                 stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS).execute(request, observer);
             }
@@ -130,6 +130,7 @@ public class DspyGrpcCall {
                 updates.subscribe().with(
                         update -> {
                             if (update.hasToolCall()) {
+                                stream.heard();
                                 answers.answer(update.getToolCall());
                             } else if (stream.onNext(update)) {
                                 toService.onComplete(); // the result is the last message: half-close

@@ -8,8 +8,8 @@ import io.dspysuite.protos.dspy.v1.TaskResult;
 /**
  * What {@code Execute} and {@code ExecuteInteractive} share: the handling of one stream of {@link ExecuteUpdate}s
  * (intermediate updates go to the caller's handle, the result is kept), of its end (a result, or INTERNAL when the
- * stream ended without one) and of its failure (mapped by {@link DspyErrorMapper}, or "cancelled" when the caller
- * cancelled). Tool calls are not its business: the interactive call answers them before they get here.
+ * stream ended without one) and of its failure (mapped by {@link DspyErrorMapper}, knowing whether the service had sent
+ * anything, or "cancelled" when the caller cancelled). Tool calls are not its business: the interactive call answers them before they get here.
  */
 final class UpdateStream {
 
@@ -18,6 +18,8 @@ final class UpdateStream {
     private final String taskId;
     private final DspyCallHandle handle;
     private volatile TaskResult result;
+    /** Whether the service sent anything (its first message is a status update as the program starts). */
+    private volatile boolean responded;
 
     UpdateStream(String taskId, DspyCallHandle handle) {
         this.taskId = taskId;
@@ -26,6 +28,7 @@ final class UpdateStream {
 
     /** Takes one update; {@code true} when it was the result (by contract the stream's last message). */
     boolean onNext(ExecuteUpdate update) {
+        responded = true;
         if (update.hasResult()) {
             result = update.getResult();
             return true;
@@ -36,6 +39,11 @@ final class UpdateStream {
             LOG.warnf(e, "task %s: handling an update failed", taskId);
         }
         return false;
+    }
+
+    /** The service sent a message this class does not handle (a tool call): it is there. */
+    void heard() {
+        responded = true;
     }
 
     /** The outcome of a stream that completed: its result, or the failure to report. */
@@ -49,7 +57,7 @@ final class UpdateStream {
 
     /** The failure to report for a stream that failed with {@code failure} (a gRPC status, as received). */
     RuntimeException onError(Throwable failure) {
-        return handle.cancelled() ? new DspyCallCancelledException() : DspyErrorMapper.fromGrpc(failure);
+        return handle.cancelled() ? new DspyCallCancelledException() : DspyErrorMapper.fromGrpc(failure, responded);
     }
 
     record Outcome(TaskResult result, RuntimeException failure) {

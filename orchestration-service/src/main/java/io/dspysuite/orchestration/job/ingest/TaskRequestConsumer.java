@@ -25,7 +25,9 @@ import io.vertx.core.Vertx;
  * <p>
  * A record is acknowledged when its job row is committed (so its offset is committed only once the row is), and
  * nacked when storing it fails for good, which sends it to {@code dspy.tasks.requested.dlq}. Records that do not even
- * decode go to the DLQ before reaching this class. Transient failures (database or broker briefly away) are retried
+ * decode arrive without a payload and go the same way. A request that can never become a job (undecodable or invalid)
+ * also ends its task, failed with INVALID_REQUEST, when its task id and tenant can be recovered
+ * ({@link RejectedRequests}). Transient failures (database or broker briefly away) are retried
  * here with backoff first: the DLQ is for requests that can never succeed, not for outages.
  */
 @ApplicationScoped
@@ -35,15 +37,17 @@ public class TaskRequestConsumer {
     private static final String TRACEPARENT = "traceparent";
 
     private final JobIngestor ingestor;
+    private final RejectedRequests rejected;
     private final IngestBackpressure backpressure;
     private final Duration retryFor;
     private final Vertx vertx;
 
-    TaskRequestConsumer(JobIngestor ingestor, IngestBackpressure backpressure,
+    TaskRequestConsumer(JobIngestor ingestor, RejectedRequests rejected, IngestBackpressure backpressure,
             @ConfigProperty(name = "dspy-suite.ingest.retry-for", defaultValue = "10m") Duration retryFor,
             Vertx vertx) {
         this.vertx = vertx;
         this.ingestor = ingestor;
+        this.rejected = rejected;
         this.backpressure = backpressure;
         this.retryFor = retryFor;
     }
@@ -71,12 +75,31 @@ public class TaskRequestConsumer {
                 .onFailure(failure -> !(failure instanceof InvalidTaskRequestException))
                 .retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5)).expireIn(retryFor.toMillis())
                 .onItem().transformToUni(ignored -> Uni.createFrom().completionStage(message::ack))
-                .onFailure().recoverWithUni(failure -> {
+                .onFailure().recoverWithUni(failure -> endTask(message, failure, traceParent).chain(() -> {
                     LOG.warnf("task request %s rejected, sent to the DLQ: %s", where(message), failure.getMessage());
                     return Uni.createFrom().completionStage(() -> message.nack(failure));
-                })
+                }))
                 .onFailure().recoverWithItem(failure -> {
                     LOG.errorf(failure, "task request %s: acknowledging failed", where(message));
+                    return null;
+                });
+    }
+
+    /**
+     * A request that can never become a job still ends its task (failed, INVALID_REQUEST) when the task can be
+     * identified: the gateway answered 202 long ago. Storing that is retried like an ingest (database briefly away);
+     * if it still fails, the record goes to the DLQ anyway (the log says so).
+     */
+    private Uni<Void> endTask(Message<TaskRequested> message, Throwable failure, String traceParent) {
+        if (!(failure instanceof InvalidTaskRequestException invalid)) {
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().deferred(() -> rejected.end(message, invalid, traceParent))
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(5))
+                .expireIn(retryFor.toMillis())
+                .onFailure().recoverWithItem(e -> {
+                    LOG.errorf("task request %s: ending its task failed (%s); the task stays unanswered",
+                            where(message), e.getClass().getSimpleName());
                     return null;
                 });
     }
@@ -90,8 +113,6 @@ public class TaskRequestConsumer {
     }
 
     private static String where(Message<?> message) {
-        return message.getMetadata(IncomingKafkaRecordMetadata.class)
-                .map(m -> m.getTopic() + "-" + m.getPartition() + "@" + m.getOffset())
-                .orElse("(no Kafka metadata)");
+        return RejectedRequests.where(message);
     }
 }

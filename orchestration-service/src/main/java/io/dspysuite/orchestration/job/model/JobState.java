@@ -6,7 +6,7 @@ package io.dspysuite.orchestration.job.model;
  *   available ──claim──▶ executing ──▶ completed                      (SUCCEEDED)
  *      ▲  ▲                 │  │  └───▶ discarded                      (FAILED: not retryable, or attempts spent)
  *      │  └── lease rescue ─┘  └──────▶ retryable ──scheduled_at──▶ claimed again   (QUEUED)
- *      └── circuit open (attempt not counted)
+ *      └── DSPy service unavailable (not there, breaker open): attempt not counted, until unavailable-max-wait
  *   available / scheduled / retryable / executing ──cancel──▶ cancelled  (CANCELLED)
  * </pre>
  * API statuses: available, scheduled, retryable = queued; executing = running; completed = succeeded;

@@ -71,6 +71,17 @@ public class JobStore {
             RETURNING id, last_seq
             """;
 
+    // A request that can never become a job, stored as its task's end: discarded with its error, no attempt made.
+    // ON CONFLICT: a task that already has a job (a redelivery, or a valid request first) keeps it, nothing written.
+    private static final String INSERT_REJECTED = """
+            INSERT INTO orchestration.jobs (id, tenant_id, kind, queue, state, attempt, max_attempts, request, last_seq,
+                                            trace_parent, completed_at, last_error, attempts)
+            VALUES ($1, $2, $3, $4, 'discarded', 0, 1, $5, %d, $6, now(), $7::jsonb || jsonb_build_object('at', now()),
+                    jsonb_build_array($7::jsonb || jsonb_build_object('at', now())))
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, last_seq
+            """;
+
     // SKIP LOCKED lets replicas claim concurrently without waiting on each other's rows; the RUNNING event's seq is
     // allotted in the same statement and the event written in the same transaction.
     private static final String CLAIM = """
@@ -83,7 +94,8 @@ public class JobStore {
                              ORDER BY priority, scheduled_at, id
                              LIMIT $2
                              FOR UPDATE SKIP LOCKED)
-            RETURNING j.id, j.tenant_id, j.attempt, j.max_attempts, j.request, j.last_seq, j.trace_parent, j.inserted_at
+            RETURNING j.id, j.tenant_id, j.attempt, j.max_attempts, j.request, j.last_seq, j.trace_parent, j.inserted_at,
+                      j.unavailable_since
             """;
 
     private static final String INSERT_EVENTS = """
@@ -118,17 +130,19 @@ public class JobStore {
     private static final String RETRY = """
             UPDATE orchestration.jobs
                SET state = 'retryable', lease_expires_at = NULL, last_seq = last_seq + %d,
-                   scheduled_at = now() + $5 * interval '1 millisecond',
+                   scheduled_at = now() + $5 * interval '1 millisecond', unavailable_since = NULL,
                    last_error = %s, attempts = attempts || (%2$s)
              WHERE %s
             RETURNING id, last_seq
             """;
 
-    // The circuit breaker is open: the attempt never reached the DSPy service, so it is not counted.
+    // The DSPy service was not there (or the circuit breaker open): the attempt is not counted. The outage's start is
+    // kept from the first postponement on, so that outages cannot postpone the job for ever.
     private static final String POSTPONE = """
             UPDATE orchestration.jobs
                SET state = 'available', attempt = attempt - 1, lease_expires_at = NULL, last_seq = last_seq + %d,
-                   scheduled_at = now() + $4 * interval '1 millisecond'
+                   scheduled_at = now() + $4 * interval '1 millisecond',
+                   unavailable_since = coalesce(unavailable_since, now())
              WHERE %s
             RETURNING id, last_seq
             """;
@@ -167,7 +181,7 @@ public class JobStore {
     // queue (ahead of work that arrived after it) instead of going to the back of a backlog.
     private static final String RESCUE = """
             UPDATE orchestration.jobs
-               SET state = $5, lease_expires_at = NULL, last_seq = last_seq + %d,
+               SET state = $5, lease_expires_at = NULL, last_seq = last_seq + %d, unavailable_since = NULL,
                    completed_at = CASE WHEN $5 = 'discarded' THEN now() END,
                    last_error = %s, attempts = attempts || (%2$s)
              WHERE id = $1 AND state = 'executing' AND attempt = $2 AND attempted_by IS NOT DISTINCT FROM $3
@@ -247,6 +261,25 @@ public class JobStore {
     }
 
     /**
+     * Ends the task of a request that can never become a job: stores its job as {@code discarded} with {@code error}
+     * (attempt 0, the error in its history; {@code request} is what could be recovered of the request, not the
+     * undecodable bytes, which the DLQ keeps) and writes {@code batch} (error, FAILED) in the same statement.
+     * {@code false}, with nothing written, when the task already has a job.
+     */
+    public Uni<Boolean> insertRejected(TaskRequested request, String kind, JobQueue queue, String traceParent,
+            JobError error, List<TaskEvent> batch) {
+        Tuple params = Tuple.tuple()
+                .addUUID(UUID.fromString(request.getTaskId()))
+                .addString(request.getTenantId())
+                .addString(kind)
+                .addString(queue.dbValue())
+                .addBuffer(Buffer.buffer(request.toByteArray()))
+                .addString(traceParent)
+                .addJsonObject(errorRecord(0, "ingest", error));
+        return withEvents(pool, INSERT_REJECTED.formatted(batch.size()), params, batch).map(Optional::isPresent);
+    }
+
+    /**
      * Claims up to {@code limit} claimable jobs of {@code queue} for {@code owner}: they become {@code executing} with
      * a lease of {@code lease}, their attempt counter advances, and their RUNNING event is written.
      */
@@ -315,7 +348,10 @@ public class JobStore {
         return withEvents(pool, RETRY.formatted(batch.size(), ERROR_RECORD, OWNED), params, batch);
     }
 
-    /** The attempt could not start (circuit open): back to available after {@code delay}, attempt not counted. */
+    /**
+     * The DSPy service was not there (or the circuit breaker open): back to available after {@code delay}, attempt not
+     * counted; the outage's start is recorded unless an earlier postponement did.
+     */
     public Uni<Optional<Long>> postpone(ClaimedJob job, Duration delay, List<TaskEvent> batch) {
         return withEvents(pool, POSTPONE.formatted(batch.size(), OWNED), owned(job).addLong(delay.toMillis()), batch);
     }
@@ -548,6 +584,8 @@ public class JobStore {
                 lease,
                 insertedAt.toInstant(),
                 owner,
+                Optional.ofNullable(row.getOffsetDateTime("unavailable_since")).map(OffsetDateTime::toInstant)
+                        .orElse(null),
                 sentNanos);
     }
 

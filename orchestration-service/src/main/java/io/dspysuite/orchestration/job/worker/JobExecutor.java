@@ -8,7 +8,6 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.faulttolerance.exceptions.CircuitBreakerOpenException;
 import org.jboss.logging.Logger;
 
 import io.dspysuite.orchestration.dspy.client.DspyCallCancelledException;
@@ -17,6 +16,7 @@ import io.dspysuite.orchestration.dspy.client.DspyCallHandle;
 import io.dspysuite.orchestration.dspy.client.DspyClient;
 import io.dspysuite.orchestration.dspy.client.DspyErrorCodes;
 import io.dspysuite.orchestration.dspy.client.DspyErrorMapper;
+import io.dspysuite.orchestration.dspy.client.DspyServiceUnavailableException;
 import io.dspysuite.orchestration.dspy.client.ExecuteRequests;
 import io.dspysuite.orchestration.event.publish.OutboxRelay;
 import io.dspysuite.orchestration.event.publish.TaskEvents;
@@ -50,8 +50,10 @@ import io.vertx.mutiny.core.Vertx;
  * <ul>
  * <li>success: {@code completed} (result, SUCCEEDED); an optimization also stores the program version it compiled,
  * in the same transaction;</li>
- * <li>circuit breaker open: back to {@code available} after a delay, the attempt not counted (QUEUED), while the job
- * is younger than {@code dspy-suite.retry.circuit-open-max-age};</li>
+ * <li>the DSPy service unavailable (connection refused or lost, nothing received before the deadline, circuit breaker
+ * open: {@link DspyServiceUnavailableException}): back to {@code available} after a delay, the attempt not counted
+ * (QUEUED), until the outage has lasted {@code dspy-suite.retry.unavailable-max-wait} for the job; then
+ * {@code discarded} with {@code DSPY_SERVICE_UNAVAILABLE};</li>
  * <li>transient failure with attempts left: {@code retryable} at now + backoff with jitter (QUEUED);</li>
  * <li>otherwise: {@code discarded} (error, FAILED).</li>
  * </ul>
@@ -209,16 +211,16 @@ public class JobExecutor {
         DspyCallException exception = DspyErrorMapper.fromFailure(failure);
         JobError error = toJobError(task, exception);
         span.setStatus(StatusCode.ERROR, error.code());
-        if (exception.getCause() instanceof CircuitBreakerOpenException
-                && job.insertedAt().plus(retries.circuitOpenMaxAge()).isAfter(Instant.now())) {
-            Duration delay = retries.circuitOpenDelay();
-            return store.postpone(job, delay, List.of(events.queued(task))).invoke(lastSeq -> {
-                if (held(job, lastSeq, "postponed")) {
-                    LOG.infof("task %s: DSPy circuit open, attempt %d not counted, postponed by %d ms", task.taskId(),
-                            job.attempt(), delay.toMillis());
-                    metrics.ended(job, Duration.between(started, Instant.now()), "postponed", error.code());
-                }
-            }).replaceWithVoid();
+        if (exception instanceof DspyServiceUnavailableException) {
+            Instant now = Instant.now();
+            Duration away = job.unavailableSince() == null ? Duration.ZERO : Duration.between(job.unavailableSince(), now);
+            if (away.compareTo(retries.unavailableMaxWait()) < 0) {
+                return postpone(job, task, error, retries.unavailableDelay(away), started);
+            }
+            // Absent for good, as far as this task is concerned: it ends with the outage's code (this attempt counted).
+            return discard(job, task, new JobError(error.code(), "the DSPy service has been unavailable for "
+                    + away.toSeconds() + " s (dspy-suite.retry.unavailable-max-wait "
+                    + retries.unavailableMaxWait().toSeconds() + " s); last: " + error.message(), true), started);
         }
         if (error.retryable() && job.attempt() < job.maxAttempts()) {
             Duration delay = retries.backoff(job.attempt());
@@ -230,6 +232,24 @@ public class JobExecutor {
                 }
             }).replaceWithVoid();
         }
+        return discard(job, task, error, started);
+    }
+
+    /**
+     * The DSPy service was not there: the job waits {@code delay} and its attempt is not counted (the outage says
+     * nothing about the task). The log line's "attempt N not counted" is what the end-to-end attempt checker reads.
+     */
+    private Uni<Void> postpone(ClaimedJob job, TaskRef task, JobError error, Duration delay, Instant started) {
+        return store.postpone(job, delay, List.of(events.queued(task))).invoke(lastSeq -> {
+            if (held(job, lastSeq, "postponed")) {
+                LOG.infof("task %s: DSPy service unavailable, attempt %d not counted, postponed by %d ms (%s)",
+                        task.taskId(), job.attempt(), delay.toMillis(), error.message());
+                metrics.ended(job, Duration.between(started, Instant.now()), "postponed", error.code());
+            }
+        }).replaceWithVoid();
+    }
+
+    private Uni<Void> discard(ClaimedJob job, TaskRef task, JobError error, Instant started) {
         return store.discard(job, error, List.of(events.error(task, error), events.failed(task))).invoke(lastSeq -> {
             if (held(job, lastSeq, "discarded")) {
                 LOG.infof("task %s: attempt %d/%d failed with %s (retryable=%s), discarded", task.taskId(),

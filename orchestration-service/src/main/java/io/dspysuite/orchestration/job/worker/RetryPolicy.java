@@ -11,8 +11,11 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * When a failed attempt runs again: exponential backoff {@code base * 2^(attempt-1)}, capped at {@code max-delay}, with
  * ±{@code jitter} (a fraction) of random spread so that jobs failing together do not come back together.
- * While the DSPy circuit breaker is open, jobs are postponed by {@code circuit-open-delay} (jittered) without
- * consuming an attempt, for at most {@code circuit-open-max-age} after they were stored.
+ * <p>
+ * While the DSPy service is unavailable (not there at all, or the circuit breaker open), jobs are postponed without
+ * consuming an attempt, like Oban's snooze: each wait is as long as the outage has lasted so far (so waits double),
+ * at least {@code base-delay}, at most {@code circuit-open-delay} (the breaker's own delay: a job comes back about when
+ * the breaker lets probes through), jittered. An outage that lasts {@code unavailable-max-wait} ends the job.
  */
 @ApplicationScoped
 public class RetryPolicy {
@@ -21,14 +24,14 @@ public class RetryPolicy {
     private final Duration maxDelay;
     private final double jitter;
     private final Duration circuitOpenDelay;
-    private final Duration circuitOpenMaxAge;
+    private final Duration unavailableMaxWait;
 
     @Inject
     RetryPolicy(@ConfigProperty(name = "dspy-suite.retry.base-delay", defaultValue = "2s") Duration baseDelay,
             @ConfigProperty(name = "dspy-suite.retry.max-delay", defaultValue = "5m") Duration maxDelay,
             @ConfigProperty(name = "dspy-suite.retry.jitter", defaultValue = "0.2") double jitter,
-            @ConfigProperty(name = "dspy-suite.retry.circuit-open-delay", defaultValue = "5s") Duration circuitOpenDelay,
-            @ConfigProperty(name = "dspy-suite.retry.circuit-open-max-age", defaultValue = "30m") Duration circuitOpenMaxAge) {
+            @ConfigProperty(name = "dspy-suite.retry.circuit-open-delay", defaultValue = "10s") Duration circuitOpenDelay,
+            @ConfigProperty(name = "dspy-suite.retry.unavailable-max-wait", defaultValue = "30m") Duration unavailableMaxWait) {
         if (jitter < 0 || jitter >= 1) {
             throw new IllegalArgumentException("dspy-suite.retry.jitter must be in [0, 1)");
         }
@@ -36,11 +39,11 @@ public class RetryPolicy {
         this.maxDelay = maxDelay;
         this.jitter = jitter;
         this.circuitOpenDelay = circuitOpenDelay;
-        this.circuitOpenMaxAge = circuitOpenMaxAge;
+        this.unavailableMaxWait = unavailableMaxWait;
     }
 
     public RetryPolicy(Duration baseDelay, Duration maxDelay, double jitter) {
-        this(baseDelay, maxDelay, jitter, Duration.ofSeconds(5), Duration.ofMinutes(30));
+        this(baseDelay, maxDelay, jitter, Duration.ofSeconds(10), Duration.ofMinutes(30));
     }
 
     /** The delay before the attempt after {@code failedAttempt} (1-based). */
@@ -50,12 +53,18 @@ public class RetryPolicy {
         return Duration.ofMillis(Math.round(jittered(nominal)));
     }
 
-    public Duration circuitOpenDelay() {
-        return Duration.ofMillis(Math.round(jittered(circuitOpenDelay.toMillis())));
+    /**
+     * How long to postpone a job that met an unavailable DSPy service, the outage having lasted {@code away} so far
+     * for it: {@code away} clamped to [base-delay, circuit-open-delay], jittered.
+     */
+    public Duration unavailableDelay(Duration away) {
+        long millis = Math.max(baseDelay.toMillis(), Math.min(away.toMillis(), circuitOpenDelay.toMillis()));
+        return Duration.ofMillis(Math.round(jittered(millis)));
     }
 
-    public Duration circuitOpenMaxAge() {
-        return circuitOpenMaxAge;
+    /** How long an outage may postpone a job for free before the job fails DSPY_SERVICE_UNAVAILABLE. */
+    public Duration unavailableMaxWait() {
+        return unavailableMaxWait;
     }
 
     public Duration baseDelay() {

@@ -61,9 +61,37 @@ class DspyErrorMapperTest {
         DspyCallException e = DspyErrorMapper.fromGrpc(
                 Status.UNAVAILABLE.withDescription("io exception: Connection refused").asRuntimeException());
 
-        assertThat(e).isInstanceOf(TransientDspyCallException.class);
+        assertThat(e).isInstanceOf(DspyServiceUnavailableException.class);
         assertThat(e.code()).isEqualTo("DSPY_SERVICE_UNAVAILABLE");
         assertThat(e.getMessage()).contains("Connection refused");
+        // Also mid-stream: the connection was lost because the process died, not because of the program.
+        assertThat(DspyErrorMapper.fromGrpc(Status.UNAVAILABLE.withDescription("Network closed for unknown reason")
+                .asRuntimeException(), true)).isInstanceOf(DspyServiceUnavailableException.class);
+    }
+
+    @Test
+    void theProgramsOwnUnavailableIsNotAnOutage() {
+        DspyCallException e = DspyErrorMapper.fromGrpc(
+                richStatus(Code.UNAVAILABLE, "lm down", "LM_UNAVAILABLE", Map.of("retryable", "true")), false);
+
+        assertThat(e).isNotInstanceOf(DspyServiceUnavailableException.class);
+        assertThat(e.code()).isEqualTo("LM_UNAVAILABLE");
+    }
+
+    @Test
+    void deadlineOfACallThatReceivedNothingIsTheServiceBeingAbsent() {
+        DspyCallException silent = DspyErrorMapper.fromGrpc(Status.DEADLINE_EXCEEDED.asRuntimeException(), false);
+
+        assertThat(silent).isInstanceOf(DspyServiceUnavailableException.class);
+        assertThat(silent.code()).isEqualTo("DSPY_SERVICE_UNAVAILABLE");
+        assertThat(silent.getMessage()).contains("sent nothing before the deadline");
+        // After the program announced itself, the deadline is the program's: it counts.
+        DspyCallException running = DspyErrorMapper.fromGrpc(Status.DEADLINE_EXCEEDED.asRuntimeException(), true);
+        assertThat(running).isNotInstanceOf(DspyServiceUnavailableException.class);
+        assertThat(running.code()).isEqualTo("DEADLINE_EXCEEDED");
+        // A deadline the program itself reports (with ErrorInfo) is the program's too, whatever was received.
+        assertThat(DspyErrorMapper.fromGrpc(richStatus(Code.DEADLINE_EXCEEDED, "lm slow", "DEADLINE_EXCEEDED",
+                Map.of()), false)).isNotInstanceOf(DspyServiceUnavailableException.class);
     }
 
     @Test
@@ -95,6 +123,7 @@ class DspyErrorMapperTest {
     void openCircuitIsTheServiceBeingUnavailable() {
         DspyCallException e = DspyErrorMapper.fromFailure(new CircuitBreakerOpenException("open"));
 
+        assertThat(e).isInstanceOf(DspyServiceUnavailableException.class);
         assertThat(e.code()).isEqualTo("DSPY_SERVICE_UNAVAILABLE");
         assertThat(e.retryable()).isTrue();
     }

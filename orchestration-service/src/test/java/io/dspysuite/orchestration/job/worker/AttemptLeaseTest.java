@@ -49,6 +49,6 @@ class AttemptLeaseTest {
 
     private static ClaimedJob claimedAt(long sentNanos, Duration lease) {
         return new ClaimedJob(UUID.randomUUID(), TaskRequests.TENANT, JobQueue.INTERACTIVE, 1, 5,
-                TaskRequests.predict("q"), null, lease, Instant.now(), "replica/1", sentNanos);
+                TaskRequests.predict("q"), null, lease, Instant.now(), "replica/1", null, sentNanos);
     }
 }

@@ -27,6 +27,17 @@ class RetryPolicyTest {
         assertThat(policy.backoff(1_000).toMillis()).isBetween(24_000L, 36_000L);
     }
 
+    @RepeatedTest(20)
+    void outageWaitsGrowWithTheOutageBetweenTheBaseDelayAndTheBreakersDelay() {
+        RetryPolicy policy = new RetryPolicy(Duration.ofSeconds(2), Duration.ofMinutes(5), 0.2,
+                Duration.ofSeconds(10), Duration.ofMinutes(30));
+
+        assertThat(policy.unavailableDelay(Duration.ZERO).toMillis()).isBetween(1600L, 2400L);
+        assertThat(policy.unavailableDelay(Duration.ofSeconds(4)).toMillis()).isBetween(3200L, 4800L);
+        assertThat(policy.unavailableDelay(Duration.ofMinutes(20)).toMillis()).isBetween(8000L, 12_000L);
+        assertThat(policy.unavailableMaxWait()).isEqualTo(Duration.ofMinutes(30));
+    }
+
     @Test
     void jitterSpreadsJobsThatFailedTogether() {
         RetryPolicy policy = new RetryPolicy(Duration.ofSeconds(10), Duration.ofMinutes(1), 0.2);
