@@ -38,8 +38,9 @@ import io.dspysuite.localstack.suite.Suite;
 /**
  * Fuzzing the suite's public interfaces end to end (issue 9): schemathesis against the gateway's OpenAPI document,
  * hostile WebSocket frames on {@code /ws/v1}, and hostile program specs through the whole path to the Python service.
- * Everything runs as a tenant of its own (an admin key, so the admin API is fuzzed too); its leftover tasks are
- * cancelled at the end so the other end-to-end tests find the local model idle.
+ * Everything runs as a tenant of its own (an admin key, so the admin API is fuzzed too; the WebSocket fuzzer as one
+ * more tenant, so its submit frames do not drain the others' rate-limit bucket); its leftover tasks are cancelled at
+ * the end so the other end-to-end tests find the local model idle.
  * <p>
  * Sizes: the CI run is small (about two minutes in all); {@code -Ddspy-suite.fuzz.long=true} runs the long variant
  * (thousands of schemathesis cases, with the stateful phase, and a bigger WebSocket corpus).
@@ -70,15 +71,20 @@ class FuzzingEndToEndTest {
     static void fuzzTenant() {
         suite = RunningSuite.get();
         dev = new SuiteClient(suite.config().gatewayUrl(), suite.config().apiKey());
-        String tenant = "fuzz-" + UUID.randomUUID().toString().substring(0, 8);
+        fuzzKey = newTenantKey("fuzz", "admin");
+        fuzz = new SuiteClient(suite.config().gatewayUrl(), fuzzKey);
+    }
+
+    /** A key of a new tenant of its own. */
+    static String newTenantKey(String prefix, String role) {
+        String tenant = prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
         SuiteClient.Response created = dev.post("/api/v1/admin/tenants",
                 "{\"id\":\"" + tenant + "\",\"name\":\"Fuzzing\"}");
         assertThat(created.status()).as("create tenant: %s", created.body()).isEqualTo(201);
         SuiteClient.Response key = dev.post("/api/v1/admin/tenants/" + tenant + "/keys",
-                "{\"name\":\"fuzz\",\"role\":\"admin\"}");
+                "{\"name\":\"fuzz\",\"role\":\"" + role + "\"}");
         assertThat(key.status()).as("create key: %s", key.body()).isEqualTo(201);
-        fuzzKey = key.body().path("key").asText();
-        fuzz = new SuiteClient(suite.config().gatewayUrl(), fuzzKey);
+        return key.body().path("key").asText();
     }
 
     /** Tasks the fuzzers got accepted would keep the local model busy for minutes: cancel what is still open. */
@@ -156,6 +162,8 @@ class FuzzingEndToEndTest {
     void webSocketAnswersHostileFramesWithErrorFramesAndLeaksNoSession() throws Exception {
         double baseline = wsConnections();
         double subscriptionsBaseline = wsSubscriptions();
+        // A tenant of its own: its submit frames drain its own rate-limit bucket, not the one the other fuzzers use.
+        String wsKey = newTenantKey("wsfuzz", "member");
         long frameworkErrorsBefore = webSocketFrameworkErrors();
         // A task of another tenant: the fuzz tenant must not see, subscribe to or cancel it.
         SuiteClient.Response foreign = dev.post("/api/v1/tasks", """
@@ -168,7 +176,7 @@ class FuzzingEndToEndTest {
         int rounds = LONG ? 40 : 4;
         int cases = 0;
         for (int round = 0; round < rounds; round++) {
-            FuzzSocket socket = FuzzSocket.open(suite.config().gatewayUrl(), fuzzKey);
+            FuzzSocket socket = FuzzSocket.open(suite.config().gatewayUrl(), wsKey);
             List<String> frames = hostileFrames(random, foreignId);
             for (String frame : frames) {
                 socket.sendText(frame);
@@ -208,7 +216,7 @@ class FuzzingEndToEndTest {
         }
 
         // Binary frames: the API speaks JSON text only; each earns an error frame (it was dropped silently before).
-        FuzzSocket binary = FuzzSocket.open(suite.config().gatewayUrl(), fuzzKey);
+        FuzzSocket binary = FuzzSocket.open(suite.config().gatewayUrl(), wsKey);
         for (int size : new int[] { 0, 1, 4096 }) {
             byte[] bytes = new byte[size];
             random.nextBytes(bytes);
@@ -223,7 +231,7 @@ class FuzzingEndToEndTest {
 
         // A message over the 1 MiB limit (Java's client sends it in fragments): closed with 1009 (message too big),
         // not 1011 (internal error), and the gateway logs no error for it.
-        FuzzSocket oversized = FuzzSocket.open(suite.config().gatewayUrl(), fuzzKey);
+        FuzzSocket oversized = FuzzSocket.open(suite.config().gatewayUrl(), wsKey);
         oversized.socket.sendText("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(1024 * 1024 + 10) + "\"}", true);
         cases++;
         assertThat(oversized.closeCodeWithin(Duration.ofSeconds(30))).as("close code of an oversized message")
@@ -231,7 +239,7 @@ class FuzzingEndToEndTest {
 
         // Abrupt disconnects mid-stream: the session must go as well.
         for (int i = 0; i < 5; i++) {
-            FuzzSocket abrupt = FuzzSocket.open(suite.config().gatewayUrl(), fuzzKey);
+            FuzzSocket abrupt = FuzzSocket.open(suite.config().gatewayUrl(), wsKey);
             abrupt.socket.sendText("{\"type\":\"subscribe\",\"task_id\":\"" + foreignId + "\"}", true);
             abrupt.socket.abort();
             cases++;
@@ -247,7 +255,8 @@ class FuzzingEndToEndTest {
         assertThat(foreignView.status()).isEqualTo(200);
         assertThat(foreignView.body().path("cancel_requested_at").isNull()).as("foreign task not cancelled: %s",
                 foreignView.body()).isTrue();
-        assertThat(fuzz.get("/api/v1/tasks/" + foreignId).status()).as("foreign task invisible").isEqualTo(404);
+        assertThat(new SuiteClient(suite.config().gatewayUrl(), wsKey).get("/api/v1/tasks/" + foreignId).status())
+                .as("foreign task invisible").isEqualTo(404);
         assertThat(webSocketFrameworkErrors()).as("errors websockets-next logged as unhandled (see %s)", GATEWAY_LOG)
                 .isEqualTo(frameworkErrorsBefore);
         System.out.println("[fuzz] WebSocket: " + cases + " hostile frames and connections");
