@@ -25,20 +25,25 @@ public final class LogCapture extends Handler implements AutoCloseable {
     private final Logger logger;
     private final Level previousLevel;
 
-    private LogCapture(Class<?> source, Level level) {
-        this.logger = Logger.getLogger(source.getName());
+    private LogCapture(String loggerName, Level level) {
+        this.logger = Logger.getLogger(loggerName);
         this.previousLevel = logger.getLevel();
         logger.setLevel(level);
         logger.addHandler(this);
     }
 
     public static LogCapture of(Class<?> source) {
-        return new LogCapture(source, Level.INFO);
+        return new LogCapture(source.getName(), Level.INFO);
+    }
+
+    /** A logger by name (for classes the test cannot see, e.g. a framework's package-private ones). */
+    public static LogCapture of(String loggerName) {
+        return new LogCapture(loggerName, Level.INFO);
     }
 
     /** Also debug lines of that logger. */
     public static LogCapture debugOf(Class<?> source) {
-        return new LogCapture(source, Level.FINE);
+        return new LogCapture(source.getName(), Level.FINE);
     }
 
     @Override

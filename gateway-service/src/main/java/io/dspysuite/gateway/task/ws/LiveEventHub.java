@@ -12,6 +12,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import io.dspysuite.gateway.task.model.TaskEventRecord;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 
@@ -34,10 +36,13 @@ public class LiveEventHub {
     private final Vertx vertx;
     private long timer = -1;
 
-    public LiveEventHub(Frames frames, RecentEvents recent, Vertx vertx) {
+    public LiveEventHub(Frames frames, RecentEvents recent, Vertx vertx, MeterRegistry registry) {
         this.frames = frames;
         this.recent = recent;
         this.vertx = vertx;
+        // Every subscription of a closed connection must be gone: this gauge shows one that is not (a leak).
+        Gauge.builder("dspy_suite_ws_subscriptions", this, LiveEventHub::subscriptionCount)
+                .description("Task subscriptions of the open /ws/v1 connections on this replica").register(registry);
     }
 
     @PostConstruct

@@ -142,6 +142,12 @@ public class TaskSocketHandler {
                 });
     }
 
+    /** A binary frame: the API speaks JSON text frames only. */
+    Uni<Void> handleBinary(SocketSession session) {
+        TaskLogContext.clear();
+        return error(session, null, ErrorCode.MALFORMED_FRAME, "Binary frames are not supported; send JSON text frames");
+    }
+
     private Uni<Void> dispatch(SocketSession session, String text) {
         JsonNode frame;
         try {
@@ -229,8 +235,16 @@ public class TaskSocketHandler {
                 .chain(task -> send(session, frames.cancelRequested(requestId, task.id())));
     }
 
+    /**
+     * Answered with nothing when it names a task id, subscribed or not: a subscription also ends by itself at the
+     * task's final event, so an unsubscribe that finds none is normal. A frame without a task id names no task at all.
+     */
     private Uni<Void> unsubscribe(SocketSession session, String requestId, JsonNode frame) {
-        Uuids.parse(scalar(frame.get("task_id"))).ifPresent(session::unsubscribe);
+        UUID taskId = Uuids.parse(scalar(frame.get("task_id"))).orElse(null);
+        if (taskId == null) {
+            return error(session, requestId, ErrorCode.TASK_NOT_FOUND, "No such task");
+        }
+        session.unsubscribe(taskId);
         return Uni.createFrom().voidItem();
     }
 

@@ -18,6 +18,7 @@ import io.dspysuite.gateway.problem.ErrorCode;
 import io.dspysuite.gateway.task.model.EventType;
 import io.dspysuite.gateway.task.model.TaskEventRecord;
 import io.dspysuite.gateway.task.model.TaskStatus;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -76,7 +77,7 @@ class RecentEventsTest {
 
     @Test
     void aSubscriptionMadeAfterTheEventsWentLiveIsServedFromMemoryNotByPollingTheLog() {
-        LiveEventHub hub = new LiveEventHub(new Frames(MAPPER), recent(64, 1 << 20), null);
+        LiveEventHub hub = new LiveEventHub(new Frames(MAPPER), recent(64, 1 << 20), null, new SimpleMeterRegistry());
         UUID task = UUID.randomUUID();
         // The live consumer saw the whole task before anyone subscribed; the view has written none of it yet.
         hub.publish(event(task, 1, TaskStatus.QUEUED));

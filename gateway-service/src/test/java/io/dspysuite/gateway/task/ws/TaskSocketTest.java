@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -43,6 +44,13 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.websockets.next.BasicWebSocketConnector;
 import io.quarkus.websockets.next.WebSocketClientConnection;
 import io.restassured.http.ContentType;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrame;
 
 /** The WebSocket API /ws/v1 against the real broker and database. */
 @QuarkusTest
@@ -60,6 +68,9 @@ class TaskSocketTest {
 
     @Inject
     TestTenants tenants;
+
+    @Inject
+    Vertx vertx;
 
     private final List<WebSocketClientConnection> connections = new ArrayList<>();
 
@@ -327,6 +338,98 @@ class TaskSocketTest {
         Client other = connect(TestKeys.DEV);
         other.send("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(1000 * 1024) + "\"}");
         assertThat(other.next().path("type").asText()).isEqualTo("pong");
+    }
+
+    /** Regression (WebSocket fuzzing): a binary frame was dropped without an answer. */
+    @Test
+    void aBinaryFrameGetsAnErrorFrameAndTheConnectionStaysOpen() throws Exception {
+        Client client = connect(TestKeys.DEV);
+        client.connection.sendBinaryAndAwait(Buffer.buffer(new byte[] { 0, (byte) 0xff, '{', '}' }));
+        JsonNode error = client.next();
+        assertThat(error.path("type").asText()).isEqualTo("error");
+        assertThat(error.path("code").asText()).isEqualTo("MALFORMED_FRAME");
+
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.next().path("type").asText()).isEqualTo("pong");
+    }
+
+    /**
+     * Regression (WebSocket fuzzing): an unsubscribe without a task id was silently ignored. One naming a task id
+     * that has no subscription stays silent: subscriptions also end by themselves at the final event.
+     */
+    @Test
+    void anUnsubscribeThatNamesNoTaskGetsAnErrorFrame() throws Exception {
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"unsubscribe\",\"request_id\":\"u1\"}");
+        JsonNode missing = client.next();
+        assertThat(missing.path("type").asText()).isEqualTo("error");
+        assertThat(missing.path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+        assertThat(missing.path("request_id").asText()).isEqualTo("u1");
+        client.send("{\"type\":\"unsubscribe\",\"request_id\":\"u2\",\"task_id\":{\"id\":1}}");
+        assertThat(client.next().path("code").asText()).isEqualTo("TASK_NOT_FOUND");
+
+        client.send("{\"type\":\"unsubscribe\",\"task_id\":\"" + UUID.randomUUID() + "\"}");
+        client.send("{\"type\":\"ping\",\"request_id\":\"after\"}");
+        assertThat(client.next().path("request_id").asText()).as("no answer to the unsubscribe").isEqualTo("after");
+    }
+
+    /**
+     * Regression (WebSocket fuzzing): a message over the 1 MiB limit sent in fragments (as Java's client and most
+     * libraries do) overflowed Vert.x' message buffer, which websockets-next handled as an unhandled server error: an
+     * ERROR line with a stack trace and a close with 1011 (internal error). It is the client's fault: 1009 (message
+     * too big), one INFO line. A single frame over the limit gets 1009 too.
+     */
+    @Test
+    void aMessageOverTheLimitClosesWith1009AndLogsNoError() throws Exception {
+        String half = "x".repeat(600 * 1024);
+        try (LogCapture framework = LogCapture.of("io.quarkus.websockets.next.runtime.Endpoints");
+                LogCapture socket = LogCapture.of(TaskSocket.class)) {
+            RawSocket fragmented = RawSocket.open(vertx, baseUri);
+            fragmented.socket.writeFrame(WebSocketFrame.textFrame("{\"type\":\"ping\",\"pad\":\"" + half, false));
+            fragmented.socket.writeFrame(WebSocketFrame.continuationFrame(Buffer.buffer(half + "\"}"), true));
+            assertThat(fragmented.closeCode()).as("close code for a fragmented message over the limit").isEqualTo(1009);
+            assertThat(fragmented.socket.closeReason()).contains("1 MiB");
+
+            RawSocket single = RawSocket.open(vertx, baseUri);
+            single.socket.writeFrame(WebSocketFrame.textFrame("{\"type\":\"ping\",\"pad\":\"" + half + half + "\"}",
+                    true));
+            // Netty answers 1009 and closes at once, while the rest of the frame is still arriving: the unread bytes
+            // make the kernel reset the connection, which may drop the close frame before the client reads it.
+            assertThat(single.closeCode()).as("close code for one frame over the limit").isIn(1009, -1, 1006);
+
+            assertThat(framework.lines()).as("websockets-next saw no unhandled error").isEmpty();
+            await().atMost(WAIT).untilAsserted(() -> assertThat(socket.lines())
+                    .filteredOn(line -> line.message().contains("with 1009")).hasSizeGreaterThanOrEqualTo(2));
+        }
+        // The server still serves.
+        Client client = connect(TestKeys.DEV);
+        client.send("{\"type\":\"ping\"}");
+        assertThat(client.next().path("type").asText()).isEqualTo("pong");
+    }
+
+    /** A Vert.x WebSocket client that writes frames as given (no fragmentation of its own) and keeps the close code. */
+    record RawSocket(WebSocket socket, CompletableFuture<Integer> closed) {
+
+        static RawSocket open(Vertx vertx, URI base) {
+            WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
+                    .setMaxFrameSize(4 * 1024 * 1024).setMaxMessageSize(4 * 1024 * 1024));
+            WebSocket socket = client.connect(new WebSocketConnectOptions().setHost(base.getHost())
+                    .setPort(base.getPort()).setURI("/ws/v1").addHeader("Authorization", bearer(TestKeys.DEV)))
+                    .toCompletionStage().toCompletableFuture().join();
+            socket.exceptionHandler(e -> {
+                // The server closes while a frame over the limit is still being written: expected.
+            });
+            CompletableFuture<Integer> closed = new CompletableFuture<>();
+            socket.closeHandler(v -> {
+                Short code = socket.closeStatusCode();
+                closed.complete(code == null ? -1 : code.intValue());
+            });
+            return new RawSocket(socket, closed);
+        }
+
+        int closeCode() throws Exception {
+            return closed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        }
     }
 
     @Test

@@ -119,6 +119,28 @@ class TenantAdminTest {
                 .statusCode(422).body("violations.field", hasItem("name"));
     }
 
+    /**
+     * PostgreSQL text cannot hold a NUL character (SQLSTATE 22021, a data exception): the value passes the request's
+     * own checks and is refused by the database, which must be the client's 422, not a 500 (found by schemathesis).
+     */
+    @Test
+    void aNulCharacterTheDatabaseRefusesIs422ProblemJsonNot500() {
+        String tenant = newTenantId();
+        createTenant(TestKeys.ADMIN, "{\"id\":\"" + tenant + "\",\"name\":\"Acme\\u0000Corp\"}")
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("VALIDATION_FAILED"))
+                .body("violations.field", hasItem("body"));
+        given().header("Authorization", bearer(TestKeys.ADMIN)).when().get("/api/v1/admin/tenants/" + tenant).then()
+                .statusCode(404);
+
+        createTenant(TestKeys.ADMIN, Map.of("id", tenant, "name", "Nul")).statusCode(201);
+        createKey(TestKeys.ADMIN, tenant, "{\"name\":\"c\\u0000i\"}")
+                .statusCode(422)
+                .contentType("application/problem+json")
+                .body("code", equalTo("VALIDATION_FAILED"));
+    }
+
     @Test
     void aCreatedKeyAuthenticatesIsListedWithoutItsSecretAndIsRefusedOnceRevoked() {
         String tenant = newTenantId();
