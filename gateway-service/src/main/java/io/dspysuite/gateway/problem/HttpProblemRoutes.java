@@ -26,11 +26,13 @@ public class HttpProblemRoutes {
     private static final Logger LOG = Logger.getLogger(HttpProblemRoutes.class);
 
     private final ProblemWriter writer;
+    private final AllowedMethods allowedMethods;
     private final long maxBodySize;
 
-    public HttpProblemRoutes(ProblemWriter writer,
+    public HttpProblemRoutes(ProblemWriter writer, AllowedMethods allowedMethods,
             @ConfigProperty(name = "quarkus.http.limits.max-body-size", defaultValue = "10M") MemorySize maxBodySize) {
         this.writer = writer;
+        this.allowedMethods = allowedMethods;
         this.maxBodySize = maxBodySize.asLongValue();
     }
 
@@ -86,6 +88,11 @@ public class HttpProblemRoutes {
                 LOG.error("request failed: " + ctx.request().method() + " " + ctx.request().path(), failure);
             }
             problem = Problem.ofStatus(status, ProblemExceptionMappers.detailFor(status));
+            if (status == 405) {
+                // E.g. TRACE, refused by Quarkus before any resource: RFC 9110 requires the Allow header.
+                allowedMethods.allow(ctx.request().path())
+                        .ifPresent(allow -> ctx.response().putHeader(HttpHeaders.ALLOW, allow));
+            }
         }
         writer.write(ctx.response(), problem).subscribe().with(v -> {
         }, e -> LOG.debug("writing problem failed", e));

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * Maps every exception that reaches the REST layer to {@code application/problem+json}: no endpoint answers an HTML
@@ -27,9 +28,11 @@ public class ProblemExceptionMappers {
     private static final Logger LOG = Logger.getLogger(ProblemExceptionMappers.class);
 
     private final ProblemWriter writer;
+    private final AllowedMethods allowedMethods;
 
-    public ProblemExceptionMappers(ProblemWriter writer) {
+    public ProblemExceptionMappers(ProblemWriter writer, AllowedMethods allowedMethods) {
         this.writer = writer;
+        this.allowedMethods = allowedMethods;
     }
 
     @ServerExceptionMapper
@@ -42,7 +45,7 @@ public class ProblemExceptionMappers {
     }
 
     @ServerExceptionMapper
-    public Response webApplication(WebApplicationException e) {
+    public Response webApplication(WebApplicationException e, HttpServerRequest request) {
         Response original = e.getResponse();
         int status = original == null ? 500 : original.getStatus();
         if (status >= 500) {
@@ -53,10 +56,27 @@ public class ProblemExceptionMappers {
             return json(json);
         }
         Response.ResponseBuilder response = Response.fromResponse(writer.toResponse(Problem.ofStatus(status, detailFor(status))));
-        if (e instanceof NotAllowedException && original != null && original.getHeaderString(HttpHeaders.ALLOW) != null) {
-            response.header(HttpHeaders.ALLOW, original.getHeaderString(HttpHeaders.ALLOW));
+        if (e instanceof NotAllowedException) {
+            // RESTEasy Reactive's 405 carries no Allow header, which RFC 9110 requires: name the path's methods.
+            String allow = original == null ? null : original.getHeaderString(HttpHeaders.ALLOW);
+            if (allow == null) {
+                allow = allowedMethods.allow(request.path()).orElse(null);
+            }
+            if (allow != null) {
+                response.header(HttpHeaders.ALLOW, allow);
+            }
         }
         return response.build();
+    }
+
+    /**
+     * A body of the wrong shape ({@code []}, a string, a number where a string belongs). Mapped explicitly: Quarkus'
+     * own mapper for exactly this type would otherwise win over {@link #json} (the closest type wins) and answer a
+     * bare 400 without a body (found by schemathesis on the admin API).
+     */
+    @ServerExceptionMapper
+    public Response mismatchedInput(MismatchedInputException e) {
+        return json(e);
     }
 
     /** Only reached by endpoints that let Jackson bind the body (the task endpoints parse it themselves). */

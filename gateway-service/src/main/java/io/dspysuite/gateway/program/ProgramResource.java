@@ -3,13 +3,13 @@ package io.dspysuite.gateway.program;
 import java.util.ArrayList;
 import java.util.List;
 
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -27,9 +27,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.Problem;
 import io.dspysuite.gateway.problem.Violation;
+import io.dspysuite.gateway.task.model.TaskRules;
 import io.dspysuite.gateway.task.rest.GatewayOpenApi;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * The DSPy catalog and the tenant's programs, served by the orchestration service's internal API and relayed as-is.
@@ -46,8 +48,8 @@ import io.smallrye.mutiny.Uni;
         content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
 public class ProgramResource {
 
-    static final String NAME = "[A-Za-z0-9][A-Za-z0-9_.-]{0,127}";
-    static final String VERSION = "[1-9][0-9]{0,8}";
+    static final String NAME = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$";
+    static final String VERSION = TaskRules.VERSION_NUMBER;
 
     private final OrchestrationProxy orchestration;
     private final SecurityIdentity identity;
@@ -102,11 +104,19 @@ public class ProgramResource {
     @APIResponse(responseCode = "404", description = "No such program for this tenant (PROGRAM_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<JsonNode> versions(
-            @Parameter(description = "Program name", example = "qa") @PathParam("name") String name,
-            @Parameter(description = "Include each version's DSPy JSON state") @QueryParam("include_state")
-            @DefaultValue("false") boolean includeState) {
+            @Parameter(description = "Program name", example = "qa",
+                    schema = @Schema(type = SchemaType.STRING, pattern = NAME)) @PathParam("name") String name,
+            // A String: JAX-RS would read any text but "true" as false (schemathesis sent include_state=0.01).
+            @Parameter(description = "Include each version's DSPy JSON state",
+                    schema = @Schema(type = SchemaType.BOOLEAN, defaultValue = "false"))
+            @QueryParam("include_state") String includeState, @Context HttpServerRequest request) {
         check(name, null);
-        return orchestration.versions(tenant(), name, includeState);
+        // The raw value: RESTEasy hands an empty one over as none, but "include_state=" is no boolean either.
+        String raw = request.getParam("include_state");
+        if (raw != null && !raw.equals("true") && !raw.equals("false")) {
+            throw ApiException.invalidParameter("include_state", "must be true or false");
+        }
+        return orchestration.versions(tenant(), name, "true".equals(includeState));
     }
 
     @POST
@@ -122,8 +132,10 @@ public class ProgramResource {
             + "(PROGRAM_NOT_FOUND, PROGRAM_VERSION_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<JsonNode> promote(
-            @Parameter(description = "Program name", example = "qa") @PathParam("name") String name,
-            @Parameter(description = "Version number (from 1)", example = "2") @PathParam("version") String version) {
+            @Parameter(description = "Program name", example = "qa",
+                    schema = @Schema(type = SchemaType.STRING, pattern = NAME)) @PathParam("name") String name,
+            @Parameter(description = "Version number (from 1)", example = "2",
+                    schema = @Schema(type = SchemaType.STRING, pattern = VERSION)) @PathParam("version") String version) {
         check(name, version);
         return orchestration.promote(tenant(), name, version);
     }

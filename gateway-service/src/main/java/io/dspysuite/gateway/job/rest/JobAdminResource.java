@@ -10,6 +10,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -35,6 +36,7 @@ import io.dspysuite.gateway.program.OrchestrationProxy;
 import io.dspysuite.gateway.task.rest.GatewayOpenApi;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * The job engine's admin API (queues, jobs of every tenant, retry/cancel/discard), relayed 1:1 to the orchestration
@@ -60,11 +62,18 @@ import io.smallrye.mutiny.Uni;
 public class JobAdminResource {
 
     static final int MAX_LIMIT = 200;
-    static final String STATES = "[a-z_]{1,32}(,[a-z_]{1,32}){0,15}";
-    static final String QUEUE = "[A-Za-z0-9_.-]{1,64}";
-    static final String TENANT = "[a-z0-9][a-z0-9_-]{0,62}";
+    // The job engine's states and queues (orchestration-service JobState, JobQueue), one or a comma-separated list.
+    // Checked here and documented with the same patterns, so the document states exactly what is accepted.
+    static final String STATE = "(available|scheduled|executing|retryable|completed|discarded|cancelled)";
+    // An empty query value reaches the resource as no value at all (RESTEasy), i.e. "no filter": documented so.
+    static final String STATES = "^(" + STATE + "(," + STATE + "){0,15})?$";
+    static final String QUEUE_NAME = "(interactive|batch|optimize)";
+    static final String QUEUES = "^(" + QUEUE_NAME + "(," + QUEUE_NAME + "){0,2})?$";
+    // An empty query value reaches the resource as no value at all (RESTEasy), i.e. "no filter": documented so.
+    static final String TENANT = "^([a-z0-9][a-z0-9_-]{0,62})?$";
     /** Opaque to the gateway: printable ASCII without spaces. */
-    static final String CURSOR = "[\\x21-\\x7e]{1,512}";
+    static final String CURSOR = "^[\\x21-\\x7e]{0,512}$";
+    static final String UUID_FORMAT = "uuid";
     static final String QUEUES_EXAMPLE = """
             {"queues": [{"queue": "interactive", "available": 3, "scheduled": 1, "executing": 2, "retryable": 0,
               "oldest_available_age_ms": 120, "concurrency_limit": 8, "in_flight_here": 2}]}""";
@@ -109,21 +118,28 @@ public class JobAdminResource {
     @APIResponse(responseCode = "400", description = "Invalid parameter (INVALID_PARAMETER)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<JsonNode> jobs(
-            @Parameter(description = "Job state(s), comma-separated (e.g. available, scheduled, executing, "
-                    + "retryable, completed, discarded, cancelled)", example = "retryable") @QueryParam("state") String state,
-            @Parameter(description = "Queue", example = "interactive") @QueryParam("queue") String queue,
-            @Parameter(description = "Tenant id", example = "acme") @QueryParam("tenant_id") String tenantId,
+            @Parameter(description = "Job state(s), comma-separated: available, scheduled, executing, retryable, "
+                    + "completed, discarded, cancelled", example = "retryable",
+                    schema = @Schema(type = SchemaType.STRING, pattern = STATES)) @QueryParam("state") String state,
+            @Parameter(description = "Queue(s), comma-separated: interactive, batch, optimize", example = "interactive",
+                    schema = @Schema(type = SchemaType.STRING, pattern = QUEUES)) @QueryParam("queue") String queue,
+            @Parameter(description = "Tenant id", example = "acme",
+                    schema = @Schema(type = SchemaType.STRING, pattern = TENANT)) @QueryParam("tenant_id") String tenantId,
             // A String, not an Integer: JAX-RS answers an unconvertible query parameter with a bare 404.
             @Parameter(description = "Page size, 1-200", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     maximum = "200")) @QueryParam("limit") String limit,
-            @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor") String cursor) {
+            @Parameter(description = "next_cursor of the previous page (an opaque token)",
+                    schema = @Schema(type = SchemaType.STRING, pattern = CURSOR)) @QueryParam("cursor") String cursor,
+            @Context HttpServerRequest request) {
         List<Violation> violations = new ArrayList<>();
+        // The raw value: RESTEasy hands "limit=" over as no value, but an empty text is no number.
+        limit = request.getParam("limit");
         check(violations, "state", state, STATES, "must be job states, comma-separated");
-        check(violations, "queue", queue, QUEUE, "must be a queue name");
+        check(violations, "queue", queue, QUEUES, "must be queue names, comma-separated");
         check(violations, "tenant_id", tenantId, TENANT, "must be a tenant id");
         check(violations, "cursor", cursor, CURSOR, "must be a cursor this API returned");
         Integer pageSize = null;
-        if (limit != null && !limit.isEmpty()) {
+        if (limit != null) {
             if (limit.matches("[0-9]{1,4}") && Integer.parseInt(limit) >= 1 && Integer.parseInt(limit) <= MAX_LIMIT) {
                 pageSize = Integer.parseInt(limit);
             } else {
@@ -146,8 +162,8 @@ public class JobAdminResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "404", description = "No such job (JOB_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<JsonNode> job(@Parameter(description = "Task id", example = "01936a0b-ac47-77ba-8bd0-123456789abc")
-            @PathParam("task_id") String taskId) {
+    public Uni<JsonNode> job(@Parameter(description = "Task id", example = "01936a0b-ac47-77ba-8bd0-123456789abc",
+            schema = @Schema(type = SchemaType.STRING, format = UUID_FORMAT)) @PathParam("task_id") String taskId) {
         return orchestration.adminJob(taskId(taskId));
     }
 
@@ -164,7 +180,8 @@ public class JobAdminResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The job already finished (JOB_FINISHED)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<RestResponse<JsonNode>> retry(@PathParam("task_id") String taskId) {
+    public Uni<RestResponse<JsonNode>> retry(@Parameter(description = "Task id",
+            schema = @Schema(type = SchemaType.STRING, format = UUID_FORMAT)) @PathParam("task_id") String taskId) {
         return action(taskId, "retry");
     }
 
@@ -178,7 +195,8 @@ public class JobAdminResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The job already finished (JOB_FINISHED)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<RestResponse<JsonNode>> cancel(@PathParam("task_id") String taskId) {
+    public Uni<RestResponse<JsonNode>> cancel(@Parameter(description = "Task id",
+            schema = @Schema(type = SchemaType.STRING, format = UUID_FORMAT)) @PathParam("task_id") String taskId) {
         return action(taskId, "cancel");
     }
 
@@ -192,7 +210,8 @@ public class JobAdminResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The job already finished (JOB_FINISHED)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<RestResponse<JsonNode>> discard(@PathParam("task_id") String taskId) {
+    public Uni<RestResponse<JsonNode>> discard(@Parameter(description = "Task id",
+            schema = @Schema(type = SchemaType.STRING, format = UUID_FORMAT)) @PathParam("task_id") String taskId) {
         return action(taskId, "discard");
     }
 

@@ -27,8 +27,9 @@ public class StreamPrecheckFilter {
         String lastEventId = request.getHeaderString(TaskResource.LAST_EVENT_ID);
         String afterSeq = request.getUriInfo().getQueryParameters().getFirst("after_seq");
         if (TaskResource.resumePoint(lastEventId, afterSeq) < 0) {
+            boolean headerValid = TaskResource.resumePoint(lastEventId, null) >= 0;
             return Uni.createFrom().failure(ApiException.invalidParameter(
-                    lastEventId != null ? TaskResource.LAST_EVENT_ID : "after_seq", "must be a non-negative integer"));
+                    headerValid ? "after_seq" : TaskResource.LAST_EVENT_ID, "must be a non-negative integer"));
         }
         String id = request.getUriInfo().getPathParameters().getFirst("id");
         return queries.get(identity.getPrincipal().getName(), id).replaceWithVoid();

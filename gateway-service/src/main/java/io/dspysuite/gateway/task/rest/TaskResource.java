@@ -38,6 +38,7 @@ import io.dspysuite.gateway.problem.ApiException;
 import io.dspysuite.gateway.problem.Problem;
 import io.dspysuite.gateway.task.model.SubmitTaskRequest;
 import io.dspysuite.gateway.task.model.TaskPage;
+import io.dspysuite.gateway.task.model.TaskRules;
 import io.dspysuite.gateway.task.model.TaskView;
 import io.dspysuite.gateway.task.service.TaskCancelService;
 import io.dspysuite.gateway.task.service.TaskCompletions;
@@ -61,6 +62,13 @@ public class TaskResource {
     static final String LAST_EVENT_ID = "Last-Event-ID";
     static final String PREFER = "Prefer";
     static final String PREFERENCE_APPLIED = "Preference-Applied";
+    /** Sequence numbers are 64-bit: the largest resume point. */
+    static final String MAX_SEQ = "" + Long.MAX_VALUE;
+
+    /** Documentation: a task status filter value. */
+    @Schema(type = SchemaType.STRING, enumeration = { "queued", "running", "succeeded", "failed", "cancelled" })
+    record StatusName() {
+    }
     static final String SSE_EXAMPLE = """
             id: 1
             event: status
@@ -154,16 +162,19 @@ public class TaskResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RestResponse<TaskView>> submit(
             @Parameter(description = "Makes retries safe: the same key and body return the original task",
-                    schema = @Schema(type = SchemaType.STRING, maxLength = 255)) @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
+                    schema = @Schema(type = SchemaType.STRING, pattern = TaskRules.IDEMPOTENCY_KEY))
+            @HeaderParam(IDEMPOTENCY_KEY) String idempotencyKey,
             // Read and parsed here: malformed JSON and type errors get our codes, and chunked bodies our size limit.
             @Parameter(description = "RFC 7240 preferences; wait=N (seconds, at most 60) waits for the task to finish",
                     example = "wait=30", schema = @Schema(type = SchemaType.STRING)) @HeaderParam(PREFER) String prefer,
             @Context HttpServerRequest request) {
         OptionalInt wait = PreferWait.parse(request.headers().getAll(PREFER));
         AtomicReference<TaskCompletions.Watch> watch = new AtomicReference<>();
+        // The raw header: an empty Idempotency-Key is an invalid one, not none (RESTEasy would hand over null).
+        String key = request.getHeader(IDEMPOTENCY_KEY);
         return bodyReader.read(request)
                 .map(bodies::parse)
-                .chain(task -> submissions.submit(tenant(), task, idempotencyKey, id -> {
+                .chain(task -> submissions.submit(tenant(), task, key, id -> {
                     if (wait.isPresent() && wait.getAsInt() > 0) {
                         watch.set(completions.watch(id));
                     }
@@ -208,16 +219,19 @@ public class TaskResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<TaskPage> list(
             @Parameter(description = "Only tasks in these statuses", schema = @Schema(type = SchemaType.ARRAY,
-                    implementation = String.class, enumeration = { "queued", "running", "succeeded", "failed",
-                            "cancelled" })) @QueryParam("status") List<String> status,
+                    implementation = StatusName.class)) @QueryParam("status") List<String> status,
             @Parameter(description = "Only tasks of this kind", schema = @Schema(type = SchemaType.STRING,
                     enumeration = { "predict", "evaluate", "optimize" })) @QueryParam("kind") String kind,
             @Parameter(description = "Page size, 1-100", schema = @Schema(type = SchemaType.INTEGER, minimum = "1",
                     maximum = "100", defaultValue = "20")) @QueryParam("limit") String limit,
-            @Parameter(description = "The next_cursor of the previous page") @QueryParam("cursor") String cursor) {
+            @Parameter(description = "The next_cursor of the previous page (an opaque token)",
+                    schema = @Schema(type = SchemaType.STRING, pattern = "^[A-Za-z0-9_-]{0,200}$"))
+            @QueryParam("cursor") String cursor, @Context HttpServerRequest request) {
         Integer size;
         try {
-            size = limit == null ? null : Integer.valueOf(limit.strip());
+            // The raw value: RESTEasy hands "limit=" over as no value, but an empty text is no number.
+            String raw = request.getParam("limit");
+            size = raw == null ? null : Integer.valueOf(raw.strip());
         } catch (NumberFormatException e) {
             return Uni.createFrom().failure(ApiException.invalidParameter("limit", "must be between 1 and 100"));
         }
@@ -257,7 +271,7 @@ public class TaskResource {
                     + "client, a lagging view) means: reconnect with Last-Event-ID. Comment lines keep idle "
                     + "connections open.")
     @APIResponse(responseCode = "200", description = "The event stream",
-            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(type = SchemaType.STRING),
+            content = @Content(mediaType = MediaType.SERVER_SENT_EVENTS, schema = @Schema(implementation = SseTaskEvent.class),
                     examples = @ExampleObject(name = "predict", value = SSE_EXAMPLE)))
     @APIResponse(responseCode = "400", description = "Last-Event-ID or after_seq is not a non-negative integer (INVALID_PARAMETER)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
@@ -265,9 +279,11 @@ public class TaskResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Multi<OutboundSseEvent> events(@PathParam("id") String id,
             @Parameter(description = "The seq of the last event received; the stream continues after it",
-                    schema = @Schema(type = SchemaType.INTEGER, minimum = "0")) @HeaderParam(LAST_EVENT_ID) String lastEventId,
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = "0", maximum = MAX_SEQ))
+            @HeaderParam(LAST_EVENT_ID) String lastEventId,
             @Parameter(description = "Same as Last-Event-ID, for clients that cannot set headers",
-                    schema = @Schema(type = SchemaType.INTEGER, minimum = "0")) @QueryParam("after_seq") String afterSeq,
+                    schema = @Schema(type = SchemaType.INTEGER, minimum = "0", maximum = MAX_SEQ))
+            @QueryParam("after_seq") String afterSeq,
             @Context Sse sse) {
         // StreamPrecheckFilter has answered bad parameters (400) and unknown tasks (404) before the stream began.
         long after = resumePoint(lastEventId, afterSeq);
@@ -287,9 +303,20 @@ public class TaskResource {
         return queries.get(tenant(), id);
     }
 
-    /** The seq to resume after: Last-Event-ID wins over after_seq; 0 when neither; -1 when invalid. */
+    /**
+     * The seq to resume after: Last-Event-ID wins over after_seq; 0 when neither; -1 when either is invalid (a
+     * malformed after_seq is refused even beside a valid header: the document says what each parameter may hold).
+     */
     static long resumePoint(String lastEventId, String afterSeq) {
-        String value = lastEventId != null ? lastEventId : afterSeq;
+        long header = seq(lastEventId);
+        long query = seq(afterSeq);
+        if (header < 0 || query < 0) {
+            return -1;
+        }
+        return lastEventId != null ? header : afterSeq != null ? query : 0;
+    }
+
+    private static long seq(String value) {
         if (value == null) {
             return 0;
         }

@@ -1,6 +1,5 @@
 package io.dspysuite.gateway.task.service;
 
-import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
@@ -13,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.dspysuite.gateway.problem.Violation;
+import io.dspysuite.gateway.task.model.TaskRules;
 
 /**
  * Shape checks of the structured signature ({@code {"inputs":[field...],"outputs":[field...],"instructions"}}, field =
@@ -21,14 +21,14 @@ import io.dspysuite.gateway.problem.Violation;
  */
 final class SignatureParser {
 
-    static final int MAX_FIELDS = 64;
-    static final int MAX_DESCRIPTION_BYTES = 1024;
-    static final int MAX_INSTRUCTIONS = 16384;
-    static final int MAX_ENUM_VALUES = 64;
-    static final int MAX_TOOLS = 32;
+    static final int MAX_FIELDS = TaskRules.MAX_FIELDS;
+    static final int MAX_DESCRIPTION_LENGTH = TaskRules.MAX_DESCRIPTION_LENGTH;
+    static final int MAX_INSTRUCTIONS = TaskRules.MAX_INSTRUCTIONS;
+    static final int MAX_ENUM_VALUES = TaskRules.MAX_ENUM_VALUES;
+    static final int MAX_TOOLS = TaskRules.MAX_TOOLS;
     static final Set<String> TYPES = Set.of("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]",
             "list[bool]", "enum");
-    private static final String IDENTIFIER = "[A-Za-z][A-Za-z0-9_]{0,63}";
+    private static final String IDENTIFIER = TaskRules.IDENTIFIER;
 
     private SignatureParser() {
     }
@@ -90,10 +90,11 @@ final class SignatureParser {
             normalised.put("type", type);
             JsonNode description = field.get("description");
             if (description != null && !description.isNull()) {
-                if (!description.isTextual()
-                        || description.asText().getBytes(StandardCharsets.UTF_8).length > MAX_DESCRIPTION_BYTES) {
+                // Code points, as JSON Schema counts: 256 of them stay within the DSPy service's 1 KiB.
+                if (!description.isTextual() || description.asText().codePointCount(0,
+                        description.asText().length()) > MAX_DESCRIPTION_LENGTH) {
                     violations.add(new Violation(fieldAt + ".description", "must be a string of at most "
-                            + MAX_DESCRIPTION_BYTES + " bytes"));
+                            + MAX_DESCRIPTION_LENGTH + " characters"));
                 } else {
                     normalised.put("description", description.asText());
                 }
@@ -122,7 +123,7 @@ final class SignatureParser {
         ArrayNode out = JsonNodeFactory.instance.arrayNode();
         for (JsonNode value : values) {
             String text = value.isTextual() ? value.asText() : "";
-            if (text.isBlank() || text.contains("\n") || text.contains("\r") || text.length() > 256
+            if (!text.matches(TaskRules.ENUM_VALUE) || text.length() > TaskRules.MAX_ENUM_VALUE_LENGTH
                     || !seen.add(text)) {
                 violations.add(new Violation(at, rule));
                 return null;

@@ -1,6 +1,5 @@
 package io.dspysuite.gateway.task.service;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -26,6 +25,7 @@ import io.dspysuite.gateway.task.model.ProgramModule;
 import io.dspysuite.gateway.task.model.ProgramSpec;
 import io.dspysuite.gateway.task.model.SubmitTaskRequest;
 import io.dspysuite.gateway.task.model.TaskKind;
+import io.dspysuite.gateway.task.model.TaskRules;
 import io.dspysuite.gateway.task.model.TaskSubmission;
 
 /**
@@ -35,8 +35,7 @@ import io.dspysuite.gateway.task.model.TaskSubmission;
 @ApplicationScoped
 public class TaskRequestParser {
 
-    static final int MAX_SIGNATURE_BYTES = 4096;
-    static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+    static final int MAX_IDEMPOTENCY_KEY_LENGTH = TaskRules.MAX_IDEMPOTENCY_KEY_LENGTH;
     private static final Set<String> OPTIONS = Set.of("model", "temperature", "max_tokens");
 
     private final ObjectMapper mapper;
@@ -122,13 +121,15 @@ public class TaskRequestParser {
             violations.add(new Violation("program.signature",
                     "must be a string (\"question -> answer\") or an object {inputs, outputs, instructions}"));
         } else {
-            signature = program.signature().asText().strip();
-            if (signature.isEmpty()) {
-                violations.add(new Violation("program.signature", "must not be blank"));
-            } else if (signature.getBytes(StandardCharsets.UTF_8).length > MAX_SIGNATURE_BYTES) {
-                violations.add(new Violation("program.signature", "must be at most " + MAX_SIGNATURE_BYTES + " bytes"));
-            } else if (!signature.contains("->")) {
+            // Counted as JSON Schema counts (code points, before any trimming), so the document states the rule.
+            String text = program.signature().asText();
+            if (text.codePointCount(0, text.length()) > TaskRules.MAX_SIGNATURE_LENGTH) {
+                violations.add(new Violation("program.signature",
+                        "must be at most " + TaskRules.MAX_SIGNATURE_LENGTH + " characters"));
+            } else if (!text.contains(TaskRules.SIGNATURE)) {
                 violations.add(new Violation("program.signature", "must look like 'inputs -> outputs'"));
+            } else {
+                signature = text.strip();
             }
         }
         ProgramModule module = ProgramModule.PREDICT;
@@ -162,8 +163,8 @@ public class TaskRequestParser {
         if (version == null || version.isNull()) {
             return "promoted";
         }
-        String text = version.isIntegralNumber() || version.isTextual() ? version.asText().strip() : "";
-        if (text.equals("latest") || text.equals("promoted") || text.matches("[1-9][0-9]{0,8}")) {
+        String text = version.isIntegralNumber() || version.isTextual() ? version.asText() : "";
+        if (text.equals("latest") || text.equals("promoted") || text.matches(TaskRules.VERSION_NUMBER)) {
             return text;
         }
         violations.add(new Violation("program.version",
@@ -185,7 +186,7 @@ public class TaskRequestParser {
             return null;
         }
         for (Iterator<String> names = inputs.fieldNames(); names.hasNext();) {
-            if (names.next().isBlank()) {
+            if (!names.next().matches(TaskRules.NOT_BLANK)) {
                 violations.add(new Violation("inputs", "field names must not be blank"));
                 return null;
             }
@@ -207,7 +208,8 @@ public class TaskRequestParser {
             String field = "options." + option.getKey();
             switch (option.getKey()) {
                 case "model" -> {
-                    if (!value.isTextual() || value.asText().isBlank() || value.asText().length() > 200) {
+                    if (!value.isTextual() || !value.asText().matches(TaskRules.NOT_BLANK)
+                            || value.asText().length() > TaskRules.MAX_MODEL_NAME) {
                         violations.add(new Violation(field, "must be a model name"));
                     }
                 }
@@ -217,7 +219,7 @@ public class TaskRequestParser {
                     }
                 }
                 case "max_tokens" -> {
-                    if (!value.isIntegralNumber() || value.asLong() < 1 || value.asLong() > 1_000_000) {
+                    if (!value.isIntegralNumber() || value.asLong() < 1 || value.asLong() > TaskRules.MAX_TOKENS) {
                         violations.add(new Violation(field, "must be an integer between 1 and 1000000"));
                     }
                 }
@@ -229,8 +231,7 @@ public class TaskRequestParser {
     }
 
     private static boolean validIdempotencyKey(String key) {
-        return !key.isEmpty() && key.length() <= MAX_IDEMPOTENCY_KEY_LENGTH
-                && key.chars().allMatch(c -> c > 0x20 && c < 0x7f);
+        return key.matches(TaskRules.IDEMPOTENCY_KEY);
     }
 
     /** SHA-256 of the canonical request (keys sorted at every level), to recognise a retried submission. */

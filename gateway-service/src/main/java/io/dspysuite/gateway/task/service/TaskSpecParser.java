@@ -13,6 +13,7 @@ import io.dspysuite.gateway.problem.Violation;
 import io.dspysuite.gateway.task.model.ProgramSpec;
 import io.dspysuite.gateway.task.model.SubmitTaskRequest;
 import io.dspysuite.gateway.task.model.TaskKind;
+import io.dspysuite.gateway.task.model.TaskRules;
 import io.dspysuite.gateway.task.model.TaskSpecs;
 
 /**
@@ -21,10 +22,10 @@ import io.dspysuite.gateway.task.model.TaskSpecs;
  */
 final class TaskSpecParser {
 
-    static final int MAX_EXAMPLES = 200;
-    static final int MAX_EXAMPLE_BYTES = 64 * 1024;
-    static final int MAX_NAME_LENGTH = 128;
-    static final String TARGET_PROGRAM_PATTERN = "[a-z][a-z0-9_-]{0,63}";
+    static final int MAX_EXAMPLES = TaskRules.MAX_EXAMPLES;
+    static final int MAX_EXAMPLE_BYTES = TaskRules.MAX_EXAMPLE_BYTES;
+    static final int MAX_NAME_LENGTH = TaskRules.MAX_NAME_LENGTH;
+    static final String TARGET_PROGRAM_PATTERN = TaskRules.TARGET_PROGRAM;
     private static final ObjectMapper SIZER = new ObjectMapper();
 
     private TaskSpecParser() {
@@ -72,7 +73,7 @@ final class TaskSpecParser {
         }
         ObjectNode optimize = JsonNodeFactory.instance.objectNode();
         String optimizer = request.optimizer();
-        if (optimizer == null || optimizer.isBlank()) {
+        if (optimizer == null || !optimizer.matches(TaskRules.NOT_BLANK)) {
             violations.add(new Violation("optimizer", "is required for optimize tasks (see GET /api/v1/catalog)"));
         } else if (optimizer.length() > MAX_NAME_LENGTH) {
             violations.add(new Violation("optimizer", "must be at most " + MAX_NAME_LENGTH + " characters"));
@@ -118,7 +119,7 @@ final class TaskSpecParser {
         if (metric == null) {
             return;
         }
-        if (metric.isBlank() || metric.length() > MAX_NAME_LENGTH) {
+        if (!metric.matches(TaskRules.NOT_BLANK) || metric.length() > MAX_NAME_LENGTH) {
             violations.add(new Violation("metric", "must be a metric name (see GET /api/v1/catalog)"));
         } else {
             into.put("metric", metric.strip());

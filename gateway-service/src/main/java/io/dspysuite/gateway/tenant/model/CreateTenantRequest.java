@@ -1,11 +1,12 @@
 package io.dspysuite.gateway.tenant.model;
 
-import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
 
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import io.dspysuite.gateway.task.model.TaskRules;
 
 /** Body of {@code POST /api/v1/admin/tenants}. */
 @Schema(name = "CreateTenantRequest", description = "A new tenant")
@@ -15,8 +16,8 @@ public record CreateTenantRequest(
                 pattern = CreateTenantRequest.ID_PATTERN)
         @NotNull @Pattern(regexp = CreateTenantRequest.ID_PATTERN, message = "must match " + CreateTenantRequest.ID_PATTERN)
         String id,
-        @Schema(description = "Display name", example = "Acme Corp", maxLength = 200)
-        @NotBlank @Size(max = 200) String name) {
+        @Schema(description = "Display name: not blank, no NUL character", example = "Acme Corp", maxLength = 200)
+        @NotNull @Size(max = 200) @Pattern(regexp = TaskRules.NOT_BLANK, message = "must not be blank") String name) {
 
-    public static final String ID_PATTERN = "[a-z0-9][a-z0-9-]{1,62}";
+    public static final String ID_PATTERN = "^[a-z0-9][a-z0-9-]{1,62}$";
 }

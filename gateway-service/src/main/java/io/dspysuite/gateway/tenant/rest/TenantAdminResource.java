@@ -17,6 +17,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -49,6 +50,7 @@ import io.dspysuite.gateway.tenant.model.TenantPage;
 import io.dspysuite.gateway.tenant.store.TenantStore;
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.http.HttpServerRequest;
 
 /**
  * Operator API for tenants and their API keys (admin keys only). A key's secret is generated here, answered once in
@@ -70,7 +72,9 @@ import io.smallrye.mutiny.Uni;
 public class TenantAdminResource {
 
     /** Any tenant id the database accepts (older tenants may use '_' or a single character). */
-    static final String STORED_TENANT_ID = "[a-z0-9][a-z0-9_-]{0,62}";
+    static final String STORED_TENANT_ID = "^[a-z0-9][a-z0-9_-]{0,62}$";
+    /** Cursors are base64url (no padding). */
+    static final String CURSOR = "^[A-Za-z0-9_-]{0,128}$";
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 200;
 
@@ -125,8 +129,11 @@ public class TenantAdminResource {
     public Uni<TenantPage> listTenants(
             @Parameter(description = "Page size, 1-200 (default 50)", schema = @Schema(type = SchemaType.INTEGER,
                     minimum = "1", maximum = "200")) @QueryParam("limit") String limit,
-            @Parameter(description = "next_cursor of the previous page") @QueryParam("cursor") String cursor) {
-        int pageSize = limit(limit);
+            @Parameter(description = "next_cursor of the previous page (an opaque token)",
+                    schema = @Schema(type = SchemaType.STRING, pattern = CURSOR)) @QueryParam("cursor") String cursor,
+            @Context HttpServerRequest request) {
+        // The raw value: RESTEasy hands "limit=" over as no value, but an empty text is no number.
+        int pageSize = limit(request.getParam("limit"));
         String after = cursor == null || cursor.isEmpty() ? null : decodeCursor(cursor);
         return store.list(after, pageSize + 1).map(rows -> {
             boolean more = rows.size() > pageSize;
@@ -142,7 +149,8 @@ public class TenantAdminResource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = Tenant.class)))
     @APIResponse(responseCode = "404", description = "No such tenant (TENANT_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Uni<Tenant> getTenant(@Parameter(description = "Tenant id", example = "acme") @PathParam("tenant") String tenant) {
+    public Uni<Tenant> getTenant(@Parameter(description = "Tenant id", example = "acme",
+                    schema = @Schema(type = SchemaType.STRING, pattern = STORED_TENANT_ID)) @PathParam("tenant") String tenant) {
         checkTenant(tenant);
         return store.find(tenant).map(found -> found.orElseThrow(TenantAdminResource::tenantNotFound));
     }
@@ -170,7 +178,8 @@ public class TenantAdminResource {
     @APIResponse(responseCode = "422", description = "Invalid body (VALIDATION_FAILED, with violations)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RestResponse<CreatedApiKey>> createKey(
-            @Parameter(description = "Tenant id", example = "acme") @PathParam("tenant") String tenant,
+            @Parameter(description = "Tenant id", example = "acme",
+                    schema = @Schema(type = SchemaType.STRING, pattern = STORED_TENANT_ID)) @PathParam("tenant") String tenant,
             @NotNull @Valid CreateApiKeyRequest request) {
         checkTenant(tenant);
         ApiKeyRole role = request.role() == null ? ApiKeyRole.MEMBER
@@ -209,7 +218,8 @@ public class TenantAdminResource {
     @APIResponse(responseCode = "404", description = "No such tenant (TENANT_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<ApiKeyList> listKeys(
-            @Parameter(description = "Tenant id", example = "acme") @PathParam("tenant") String tenant) {
+            @Parameter(description = "Tenant id", example = "acme",
+                    schema = @Schema(type = SchemaType.STRING, pattern = STORED_TENANT_ID)) @PathParam("tenant") String tenant) {
         checkTenant(tenant);
         return store.keys(tenant).map(keys -> new ApiKeyList(tenant,
                 keys.orElseThrow(TenantAdminResource::tenantNotFound)));
@@ -227,8 +237,10 @@ public class TenantAdminResource {
     @APIResponse(responseCode = "404", description = "No such tenant or key (TENANT_NOT_FOUND, API_KEY_NOT_FOUND)",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Uni<RestResponse<Void>> revokeKey(
-            @Parameter(description = "Tenant id", example = "acme") @PathParam("tenant") String tenant,
-            @Parameter(description = "The key's key_id", example = "0b0e8b7e-5a57-4c1e-9d0a-3f1f6f4b2c11")
+            @Parameter(description = "Tenant id", example = "acme",
+                    schema = @Schema(type = SchemaType.STRING, pattern = STORED_TENANT_ID)) @PathParam("tenant") String tenant,
+            @Parameter(description = "The key's key_id", example = "0b0e8b7e-5a57-4c1e-9d0a-3f1f6f4b2c11",
+                    schema = @Schema(type = SchemaType.STRING, format = "uuid"))
             @PathParam("key_id") String keyId) {
         checkTenant(tenant);
         UUID id = parseKeyId(keyId);
@@ -259,7 +271,7 @@ public class TenantAdminResource {
 
     // A String, not an Integer: JAX-RS answers an unconvertible query parameter with a bare 404.
     private static int limit(String limit) {
-        if (limit == null || limit.isEmpty()) {
+        if (limit == null) {
             return DEFAULT_LIMIT;
         }
         if (!limit.matches("[0-9]{1,4}") || Integer.parseInt(limit) < 1 || Integer.parseInt(limit) > MAX_LIMIT) {

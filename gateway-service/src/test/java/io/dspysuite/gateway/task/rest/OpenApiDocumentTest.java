@@ -49,8 +49,8 @@ class OpenApiDocumentTest {
                 .body("components.schemas.SubmitTaskRequest.properties.keySet()", hasItems("metric", "devset",
                         "max_examples", "max_outcomes", "optimizer", "params", "trainset", "target_program"))
                 .body("components.schemas.SubmitTaskRequest.description", containsString("INVALID_INPUTS"))
-                .body("components.schemas.ProgramRef.properties.signature.oneOf.size()", equalTo(2))
-                .body("components.schemas.ProgramRef.properties.module.enum", hasItems("react", "best_of_n",
+                .body("components.schemas.AdHocProgram.properties.signature.oneOf.size()", equalTo(2))
+                .body("components.schemas.AdHocProgram.properties.module.enum", hasItems("react", "best_of_n",
                         "refine", "multi_chain_comparison"))
                 .body("components.schemas.SignatureField.properties.keySet()", hasItems("name", "type",
                         "description", "enum_values"))
