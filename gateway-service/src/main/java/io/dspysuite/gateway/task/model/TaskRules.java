@@ -53,4 +53,64 @@ public final class TaskRules {
 
     private TaskRules() {
     }
+
+    // The patterns above document the rules (JSON Schema); the server checks the text ones below in linear time.
+    // Java's matches() on NOT_BLANK/ENUM_VALUE backtracks quadratically on a value it refuses (measured: 323 ms for
+    // 16,000 characters and a NUL), and a request body may hold a million characters: a stalled event loop.
+
+    /** {@link #NOT_BLANK}: something besides ASCII white space, and no NUL character. */
+    public static boolean notBlank(String text) {
+        return text != null && text.indexOf('\0') < 0 && hasNonSpace(text);
+    }
+
+    /** {@link #ENUM_VALUE}: {@link #notBlank} on one line. */
+    public static boolean enumValue(String text) {
+        return notBlank(text) && text.indexOf('\r') < 0 && text.indexOf('\n') < 0;
+    }
+
+    /**
+     * {@link #IDEMPOTENCY_KEY} after stripping the spaces and tabs around it: 1-255 printable ASCII characters.
+     *
+     * @return the key as stored, or {@code null} if it is not valid
+     */
+    public static String idempotencyKey(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        int start = 0;
+        int end = raw.length();
+        while (start < end && isSpaceOrTab(raw.charAt(start))) {
+            start++;
+        }
+        while (end > start && isSpaceOrTab(raw.charAt(end - 1))) {
+            end--;
+        }
+        if (end == start || end - start > MAX_IDEMPOTENCY_KEY_LENGTH) {
+            return null;
+        }
+        for (int i = start; i < end; i++) {
+            char c = raw.charAt(i);
+            if (c < '!' || c > '~') {
+                return null;
+            }
+        }
+        return raw.substring(start, end);
+    }
+
+    private static boolean hasNonSpace(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            switch (text.charAt(i)) {
+                case '\t', '\n', '\u000B', '\f', '\r', ' ' -> {
+                }
+                default -> {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isSpaceOrTab(char c) {
+        return c == ' ' || c == '\t';
+    }
 }

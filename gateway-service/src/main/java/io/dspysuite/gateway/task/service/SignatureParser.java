@@ -123,7 +123,7 @@ final class SignatureParser {
         ArrayNode out = JsonNodeFactory.instance.arrayNode();
         for (JsonNode value : values) {
             String text = value.isTextual() ? value.asText() : "";
-            if (!text.matches(TaskRules.ENUM_VALUE) || text.length() > TaskRules.MAX_ENUM_VALUE_LENGTH
+            if (text.length() > TaskRules.MAX_ENUM_VALUE_LENGTH || !TaskRules.enumValue(text)
                     || !seen.add(text)) {
                 violations.add(new Violation(at, rule));
                 return null;

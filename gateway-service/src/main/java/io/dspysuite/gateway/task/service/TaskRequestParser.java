@@ -74,7 +74,9 @@ public class TaskRequestParser {
                 : optionalInputs(request.inputs(), violations);
         ObjectNode spec = TaskSpecParser.spec(kind, request, program, violations);
         ObjectNode options = options(request.options(), violations);
-        if (idempotencyKey != null && !validIdempotencyKey(idempotencyKey)) {
+        // Stripped here, not only by HTTP: a WebSocket submit's key must store and match alike.
+        String key = TaskRules.idempotencyKey(idempotencyKey);
+        if (idempotencyKey != null && key == null) {
             violations.add(new Violation("Idempotency-Key",
                     "must be 1-" + MAX_IDEMPOTENCY_KEY_LENGTH + " printable ASCII characters"));
         }
@@ -82,7 +84,7 @@ public class TaskRequestParser {
             violations.sort(Comparator.comparing(Violation::field));
             throw ApiException.validation(violations);
         }
-        return new TaskSubmission(kind, program, inputs, options, idempotencyKey,
+        return new TaskSubmission(kind, program, inputs, options, key,
                 hash(kind, program, inputs, options, spec), spec);
     }
 
@@ -186,7 +188,7 @@ public class TaskRequestParser {
             return null;
         }
         for (Iterator<String> names = inputs.fieldNames(); names.hasNext();) {
-            if (!names.next().matches(TaskRules.NOT_BLANK)) {
+            if (!TaskRules.notBlank(names.next())) {
                 violations.add(new Violation("inputs", "field names must not be blank"));
                 return null;
             }
@@ -208,8 +210,8 @@ public class TaskRequestParser {
             String field = "options." + option.getKey();
             switch (option.getKey()) {
                 case "model" -> {
-                    if (!value.isTextual() || !value.asText().matches(TaskRules.NOT_BLANK)
-                            || value.asText().length() > TaskRules.MAX_MODEL_NAME) {
+                    if (!value.isTextual() || value.asText().length() > TaskRules.MAX_MODEL_NAME
+                            || !TaskRules.notBlank(value.asText())) {
                         violations.add(new Violation(field, "must be a model name"));
                     }
                 }
@@ -228,10 +230,6 @@ public class TaskRequestParser {
             }
         }
         return (ObjectNode) options;
-    }
-
-    private static boolean validIdempotencyKey(String key) {
-        return key.matches(TaskRules.IDEMPOTENCY_KEY);
     }
 
     /** SHA-256 of the canonical request (keys sorted at every level), to recognise a retried submission. */

@@ -73,7 +73,7 @@ final class TaskSpecParser {
         }
         ObjectNode optimize = JsonNodeFactory.instance.objectNode();
         String optimizer = request.optimizer();
-        if (optimizer == null || !optimizer.matches(TaskRules.NOT_BLANK)) {
+        if (optimizer == null || !TaskRules.notBlank(optimizer)) {
             violations.add(new Violation("optimizer", "is required for optimize tasks (see GET /api/v1/catalog)"));
         } else if (optimizer.length() > MAX_NAME_LENGTH) {
             violations.add(new Violation("optimizer", "must be at most " + MAX_NAME_LENGTH + " characters"));
@@ -119,7 +119,7 @@ final class TaskSpecParser {
         if (metric == null) {
             return;
         }
-        if (!metric.matches(TaskRules.NOT_BLANK) || metric.length() > MAX_NAME_LENGTH) {
+        if (metric.length() > MAX_NAME_LENGTH || !TaskRules.notBlank(metric)) {
             violations.add(new Violation("metric", "must be a metric name (see GET /api/v1/catalog)"));
         } else {
             into.put("metric", metric.strip());

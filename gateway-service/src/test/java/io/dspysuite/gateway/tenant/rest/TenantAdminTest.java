@@ -120,17 +120,17 @@ class TenantAdminTest {
     }
 
     /**
-     * PostgreSQL text cannot hold a NUL character (SQLSTATE 22021, a data exception): the value passes the request's
-     * own checks and is refused by the database, which must be the client's 422, not a 500 (found by schemathesis).
+     * PostgreSQL text cannot hold a NUL character (SQLSTATE 22021): a name with one is refused by the request's own
+     * checks (422 on the field), never passed on to a database error and a 500 (found by schemathesis).
      */
     @Test
-    void aNulCharacterTheDatabaseRefusesIs422ProblemJsonNot500() {
+    void aNulCharacterInANameIs422ProblemJsonNot500() {
         String tenant = newTenantId();
         createTenant(TestKeys.ADMIN, "{\"id\":\"" + tenant + "\",\"name\":\"Acme\\u0000Corp\"}")
                 .statusCode(422)
                 .contentType("application/problem+json")
                 .body("code", equalTo("VALIDATION_FAILED"))
-                .body("violations.field", hasItem("body"));
+                .body("violations.field", hasItem("name"));
         given().header("Authorization", bearer(TestKeys.ADMIN)).when().get("/api/v1/admin/tenants/" + tenant).then()
                 .statusCode(404);
 
