@@ -32,7 +32,7 @@ public class Dispatcher {
     private final Duration pollInterval;
     private long pollTimer = -1;
 
-    Dispatcher(QueuesConfig config, JobStore store, JobExecutor executor, JobMetrics metrics, Vertx vertx,
+    Dispatcher(QueuesConfig config, JobStore store, JobExecutor executor, Vertx vertx,
             Replica replica, DspyCircuit circuit, OutboxRelay relay,
             @ConfigProperty(name = "dspy-suite.dispatcher.poll-interval", defaultValue = "500ms") Duration pollInterval) {
         this.vertx = vertx;
@@ -41,7 +41,7 @@ public class Dispatcher {
         for (JobQueue queue : JobQueue.values()) {
             QueuesConfig.Queue settings = config.of(queue);
             runners.put(queue, new QueueRunner(queue, settings.concurrency(), settings.lease(), replicaId, store,
-                    executor, metrics, circuit, relay, vertx));
+                    executor, circuit, relay, vertx));
         }
     }
 

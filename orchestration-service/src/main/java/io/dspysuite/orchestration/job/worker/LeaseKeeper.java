@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,6 +32,7 @@ public class LeaseKeeper {
 
     private static final Logger LOG = Logger.getLogger(LeaseKeeper.class);
     private static final int RESCUE_BATCH = 100;
+    private static final int MAX_HEARTBEATS_IN_FLIGHT = 2;
 
     private final JobStore store;
     private final InFlightJobs inFlight;
@@ -40,7 +42,8 @@ public class LeaseKeeper {
     private final Vertx vertx;
     private final Duration heartbeatInterval;
     private final Duration rescueInterval;
-    private final AtomicBoolean beating = new AtomicBoolean();
+    /** Heartbeat statements sent and not answered yet (bounded: a database that hangs must not collect them). */
+    private final AtomicInteger heartbeatsInFlight = new AtomicInteger();
     private final AtomicBoolean rescuing = new AtomicBoolean();
     private long heartbeatTimer = -1;
     private long rescueTimer = -1;
@@ -81,17 +84,18 @@ public class LeaseKeeper {
         // Fenced attempts are being stopped: renewing their leases would only delay the rescue of their jobs.
         List<InFlightJobs.Running> running = inFlight.snapshot().stream()
                 .filter(attempt -> !attempt.lease().fenced()).toList();
-        if (running.isEmpty() || !beating.compareAndSet(false, true)) {
+        if (running.isEmpty() || heartbeatsInFlight.get() >= MAX_HEARTBEATS_IN_FLIGHT) {
             return;
         }
+        heartbeatsInFlight.incrementAndGet();
         List<ClaimedJob> jobs = running.stream().map(InFlightJobs.Running::job).toList();
         // Read before the statement is sent: the database's now() that starts the renewed leases comes later.
         long sentNanos = System.nanoTime();
+        // A slow heartbeat does not hold back the next one (up to MAX_HEARTBEATS_IN_FLIGHT), and its late answer still
+        // counts: it is stamped with the moment it was sent, before the database's now() renewed the leases, so a
+        // slow but live database confirms leases instead of fencing every attempt.
         store.heartbeat(jobs, replica.id())
-                // A heartbeat that hangs (a database going away) must not hold back the next one; a late answer to
-                // an abandoned one is never counted as a confirmation, which errs on the safe side.
-                .ifNoItem().after(heartbeatInterval.dividedBy(2)).fail()
-                .onTermination().invoke(() -> beating.set(false))
+                .onTermination().invoke(heartbeatsInFlight::decrementAndGet)
                 .subscribe().with(renewed -> confirm(running, renewed, sentNanos),
                         failure -> LOG.warnf(failure, "renewing %d lease(s) failed", jobs.size()));
     }

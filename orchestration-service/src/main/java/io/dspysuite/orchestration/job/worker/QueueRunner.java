@@ -31,7 +31,6 @@ final class QueueRunner {
     private final String replicaId;
     private final JobStore store;
     private final JobExecutor executor;
-    private final JobMetrics metrics;
     private final DspyCircuit circuit;
     private final OutboxRelay relay;
     private final Vertx vertx;
@@ -42,7 +41,7 @@ final class QueueRunner {
     private volatile boolean stopped;
 
     QueueRunner(JobQueue queue, int concurrency, Duration lease, String replicaId, JobStore store,
-            JobExecutor executor, JobMetrics metrics, DspyCircuit circuit, OutboxRelay relay, Vertx vertx) {
+            JobExecutor executor, DspyCircuit circuit, OutboxRelay relay, Vertx vertx) {
         if (concurrency < 1) {
             throw new IllegalArgumentException("queue " + queue.dbValue() + ": concurrency must be at least 1");
         }
@@ -52,7 +51,6 @@ final class QueueRunner {
         this.replicaId = replicaId;
         this.store = store;
         this.executor = executor;
-        this.metrics = metrics;
         this.circuit = circuit;
         this.relay = relay;
         this.vertx = vertx;
