@@ -29,7 +29,7 @@ import io.dspysuite.localstack.suite.Suite;
 /**
  * Stateless Python workers: the suite runs two replicas of the DSPy service and the orchestration service balances
  * calls over both. Any replica serves any request, and an optimization whose worker is killed mid-run is retried and
- * replays the LM calls its first attempt had already paid for from the durable call cache.
+ * replays the LM calls its first run had already paid for from the durable call cache.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PythonReplicasEndToEndTest {
@@ -121,7 +121,10 @@ class PythonReplicasEndToEndTest {
 
         assertThat(worker.restarts()).as("the killed replica was restarted").isGreaterThan(restartsBefore);
         assertThat(finished.path("status").asText()).as("task %s", finished).isEqualTo("succeeded");
-        assertThat(finished.path("attempt").asInt()).as("retried after the kill").isGreaterThanOrEqualTo(2);
+        // The call lost its replica (a bare UNAVAILABLE): an outage of the DSPy service, so the job was put back
+        // without counting an attempt (orchestration README, "Outages of the DSPy service do not spend attempts").
+        // That it ran again is shown by the finished calls it replayed from the cache below.
+        assertThat(finished.path("attempt").asInt()).as("the outage spent no attempt").isEqualTo(1);
         JsonNode usage = finished.path("usage");
         assertThat(usage.path("lm_calls_replayed").asLong()).as("usage %s", usage).isGreaterThanOrEqualTo(4);
         System.out.printf("[e2e] optimization killed mid-run: attempt %d, LM calls made by the last attempt %d, "
@@ -129,11 +132,12 @@ class PythonReplicasEndToEndTest {
                 usage.path("lm_calls_replayed").asLong());
         assertThat(finished.path("result").path("outputs").path("program").asText()).isEqualTo(program);
 
-        // Both attempts belong to the task's one trace: the stored trace context was restored for the retry.
+        // Both runs belong to the task's one trace: the stored trace context was restored for the re-run (both are
+        // attempt 1, since the outage was not counted).
         String traceId = finished.path("trace_id").asText();
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(RunningSuite.telemetry()
-                .spansOfTrace(traceId).stream().map(s -> s.attributes().get("dspy_suite.job.attempt")))
-                .contains("1", "2"));
+                .spansOfTrace(traceId).stream().map(s -> s.attributes().get("dspy_suite.job.attempt"))
+                .filter("1"::equals).count()).as("job spans of both runs").isGreaterThanOrEqualTo(2));
     }
 
     // The orchestration service's channel (Stork static list, gRPC round_robin) reconnects to a restarted replica:
